@@ -1,0 +1,34 @@
+# Two entry points for a fresh machine (Python 3.10+ and Java 17 are all they need):
+#   make demo   installs everything into .venv and runs the demo jobs end to end
+#   make test   installs everything into .venv and runs the test suite
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+DEMO_DATES := 2024-03-01 2024-03-02 2024-03-03
+export SPARK_LOCAL_IP ?= 127.0.0.1
+
+.PHONY: install demo test clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	rm -rf data/lake data/warehouse
+	@for date in $(DEMO_DATES); do \
+	  for job in orders customers; do \
+	    $(BIN)/lakehouse run jobs/$$job.yaml --date $$date || exit 1; \
+	  done; \
+	done
+	$(BIN)/lakehouse history data/lake/orders
+	$(BIN)/lakehouse history data/lake/customers
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf data/lake data/warehouse build dist *.egg-info

@@ -1,0 +1,150 @@
+"""YAML files to strict models, once, at the edge.
+
+``load_job`` and ``load_profile`` are the only places that read YAML.  Any
+problem becomes a :class:`~lakehouse.errors.SpecError` naming the file, the
+field path as written in the YAML (``target.merge.keys[0]``) and the line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from lakehouse.errors import SpecError
+from lakehouse.profile import Profile
+from lakehouse.spec import JobSpec
+
+M = TypeVar("M", bound=BaseModel)
+
+PROFILE_ENV = "LAKEHOUSE_PROFILE"
+CONF_DIR_ENV = "LAKEHOUSE_CONF_DIR"
+DEFAULT_PROFILE = "local"
+
+
+def load_job(path: str | os.PathLike) -> JobSpec:
+    """Read and validate one job spec file."""
+    return _load_model(Path(path), JobSpec)
+
+
+def load_profile(name: str | None = None, conf_dir: str | os.PathLike | None = None) -> Profile:
+    """Read profile ``name`` (default ``$LAKEHOUSE_PROFILE`` or ``local``) from ``conf_dir``.
+
+    ``name`` may also be a path to a YAML file.  Relative roots become absolute,
+    relative to the folder that holds ``conf/``.
+    """
+    name = name or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name)
+    else:
+        folder = Path(conf_dir or os.environ.get(CONF_DIR_ENV) or "conf")
+        path = folder / f"{name}.yaml"
+        if not path.is_file():
+            known = sorted(p.stem for p in folder.glob("*.yaml"))
+            raise SpecError(f"profile {name!r} not found in {folder} (profiles: {', '.join(known) or 'none'})",
+                            file=str(path))
+    profile = _load_model(path, Profile).model_copy(update={"name": path.stem})
+    return profile.with_project_dir(path.resolve().parent.parent)
+
+
+def project_dir_for(job_path: str | os.PathLike) -> Path:
+    """The project folder of a job file: the nearest ancestor holding ``conf/``, else the cwd."""
+    for folder in Path(job_path).resolve().parents:
+        if (folder / "conf").is_dir():
+            return folder
+    return Path.cwd()
+
+
+# ------------------------------------------------------------------------- helpers
+
+def _load_model(path: Path, model: type[M]) -> M:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("file not found", file=str(path)) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"invalid YAML: {problem}", file=str(path),
+                        line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise SpecError("expected a mapping of keys at the top level", file=str(path), line=1)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _spec_error(exc, data, root, str(path)) from None
+
+
+def _spec_error(exc: ValidationError, data: Any, root: yaml.Node | None, file: str) -> SpecError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = first["loc"]
+    if first["type"].startswith("union_tag_"):  # point at the discriminator key itself
+        loc = (*loc, first["ctx"]["discriminator"].strip("'"))
+    loc = _yaml_loc(loc, data)
+    message = _message(first)
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+    return SpecError(message, file=file, field=_format_loc(loc) or None, line=_line_of(root, loc))
+
+
+def _yaml_loc(loc: tuple, data: Any) -> list:
+    """Drop the parts of a pydantic location that are not in the YAML (discriminated-union tags)."""
+    out, node = [], data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif not last:
+            continue  # a union tag pydantic inserted
+        else:
+            node = None
+        out.append(part)
+    return out
+
+
+def _format_loc(loc: list) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line_of(node: yaml.Node | None, loc: list) -> int | None:
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    child = key if part == loc[-1] else value  # point at the key of the field itself
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _message(error: dict) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in ("missing", "union_tag_not_found"):
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        return f"must be one of {ctx['expected_tags']}, got {ctx['tag']!r}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"][0].lower() + error["msg"][1:]

@@ -1,0 +1,108 @@
+"""Environment profiles: the files in ``conf/`` (``local.yaml``, ``emr.yaml``, ...).
+
+A profile says how to get a SparkSession with Delta on one platform and where the
+storage roots that job specs name (``raw``, ``lake``, ...) live.  Job specs never
+hold absolute paths; the profile does.  No Spark import here.
+
+Example (``conf/local.yaml``)::
+
+    spark:
+      master: local[*]
+      conf:
+        spark.sql.session.timeZone: UTC
+    delta:
+      jars: maven
+    roots:
+      raw: data/raw
+      lake: data/lake
+    warehouse: data/warehouse
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from lakehouse.errors import SpecError
+from lakehouse.spec import Model
+
+JARS_DIR_ENV = "LAKEHOUSE_DELTA_JARS_DIR"
+"""Environment variable naming a folder of jars to use instead of resolving Delta from Maven."""
+
+
+class SparkSettings(Model):
+    master: str | None = Field(
+        None, description="Spark master for a session lakehouse builds itself; unset leaves it to "
+                          "spark-submit or the platform.")
+    app_name: str = Field("lakehouse", description="Application name of a session lakehouse builds.")
+    conf: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Spark confs applied when lakehouse builds the session.")
+
+
+class DeltaSettings(Model):
+    jars: Literal["maven", "provided", "dir"] = Field(
+        "maven", description="`maven`: resolve the delta-spark jars matching the installed Python "
+                             "package from Maven on first use (cached by Ivy). `provided`: the platform "
+                             "has Delta on its classpath (EMR, Databricks). `dir`: use the jars in "
+                             f"`jars_dir` (air-gapped machines; also set by ${JARS_DIR_ENV}).")
+    jars_dir: str | None = Field(None, description="Folder of jars for `jars: dir`.")
+
+    @model_validator(mode="after")
+    def _dir_needs_folder(self) -> "DeltaSettings":
+        if self.jars == "dir" and not self.jars_dir:
+            raise ValueError("`jars: dir` needs `jars_dir`")
+        return self
+
+
+class AuditSettings(Model):
+    retention_days: int = Field(
+        30, ge=1, description="Default audit window: log and deleted-file retention of tables jobs "
+                              "create, and the shortest retention `lakehouse vacuum` accepts.")
+
+
+class Profile(Model):
+    """An environment: Spark settings, Delta setup and storage roots."""
+
+    name: str = Field("", description="Set from the file name; not written in the file.")
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    delta: DeltaSettings = Field(default_factory=DeltaSettings)
+    roots: dict[str, str] = Field(
+        default_factory=dict, description="Logical root name: location (relative paths are relative to "
+                                          "the project folder; URIs such as s3://, dbfs:/ or abfss:// "
+                                          "are kept as they are).")
+    warehouse: str | None = Field(None, description="spark.sql.warehouse.dir for a session lakehouse builds.")
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+
+    def root(self, name: str, *, field: str) -> str:
+        """The location of root ``name``; ``field`` names the spec field that asked for it."""
+        try:
+            return self.roots[name]
+        except KeyError:
+            known = ", ".join(sorted(self.roots)) or "none"
+            raise SpecError(f"root {name!r} is not defined in profile {self.name!r} (roots: {known})",
+                            field=field) from None
+
+    def with_project_dir(self, project_dir: Path) -> "Profile":
+        """Make relative local roots and the warehouse absolute, relative to ``project_dir``."""
+        def absolute(loc: str | None) -> str | None:
+            if loc is None or is_uri(loc) or Path(loc).is_absolute():
+                return loc
+            return str((project_dir / loc).resolve())
+
+        return self.model_copy(update={
+            "roots": {k: absolute(v) for k, v in self.roots.items()},
+            "warehouse": absolute(self.warehouse),
+        })
+
+
+def is_uri(location: str) -> bool:
+    """True for ``s3://...``, ``dbfs:/...``, ``file:/...`` and the like (not for ``C:\\``-style paths)."""
+    scheme, sep, _ = location.partition(":")
+    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").isalnum()
+
+
+def join(root: str, path: str) -> str:
+    """Join a root location and a relative path with exactly one slash."""
+    return root.rstrip("/") + "/" + path.lstrip("/")

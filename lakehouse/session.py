@@ -1,0 +1,58 @@
+"""The one place that builds a SparkSession with Delta enabled.
+
+``get_spark(profile)`` reuses an existing session (``pyspark`` shell, Databricks,
+EMR, ``spark-submit``) untouched, so the platform's settings win.  Otherwise it
+builds one from the profile: the Delta SQL extension and catalog, the profile's
+confs and warehouse, and the Delta jars resolved as the profile says.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from lakehouse.errors import SpecError
+from lakehouse.profile import JARS_DIR_ENV, Profile
+
+DELTA_CONFS = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+
+def get_spark(profile: Profile) -> SparkSession:
+    """Return the active SparkSession, or build one with Delta as ``profile`` says."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.appName(profile.spark.app_name)
+    launched_by_spark_submit = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit / pyspark own the JVM
+    if profile.spark.master and not launched_by_spark_submit:
+        builder = builder.master(profile.spark.master)
+    for key, value in {**DELTA_CONFS, **profile.spark.conf}.items():
+        builder = builder.config(key, _conf_value(value))
+    if profile.warehouse:
+        builder = builder.config("spark.sql.warehouse.dir", profile.warehouse)
+    if not launched_by_spark_submit:
+        builder = _with_delta_jars(builder, profile)
+    return builder.getOrCreate()
+
+
+def _with_delta_jars(builder: SparkSession.Builder, profile: Profile) -> SparkSession.Builder:
+    jars_dir = os.environ.get(JARS_DIR_ENV) or (profile.delta.jars_dir if profile.delta.jars == "dir" else None)
+    if jars_dir:
+        jars = sorted(Path(jars_dir).glob("*.jar"))
+        if not jars:
+            raise SpecError(f"no .jar files in {jars_dir}", field="delta.jars_dir")
+        return builder.config("spark.jars", ",".join(str(j) for j in jars))
+    if profile.delta.jars == "maven":
+        from delta import configure_spark_with_delta_pip
+
+        return configure_spark_with_delta_pip(builder)
+    return builder  # "provided": the platform has Delta on its classpath
+
+
+def _conf_value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -1,0 +1,229 @@
+"""The job spec: what one YAML file in ``jobs/`` declares.
+
+A job reads one raw source, applies a fixed sequence of transforms, and writes
+one Delta table in one of four modes.  The models are strict (unknown keys are
+rejected) and frozen; this module never imports Spark, so ``lakehouse validate``
+runs without a JVM.
+
+Example (``jobs/orders.yaml``)::
+
+    name: orders
+    source:
+      format: csv
+      path: orders/{run_date}/*.csv
+      schema: "order_id BIGINT, status STRING, updated_at TIMESTAMP, op STRING"
+    transform:
+      derive:
+        order_date: "to_date(ordered_at)"
+    target:
+      path: orders
+      partition_by: [order_date]
+      mode: merge
+      merge:
+        keys: [order_id]
+        sequence_by: updated_at
+        delete_when: "op = 'D'"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from typing import Annotated, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from lakehouse._sql import IDENTIFIER_RE, TABLE_NAME_RE
+
+
+def _identifier(name: str) -> str:
+    if not IDENTIFIER_RE.match(name):
+        raise ValueError(
+            f"{name!r} is not a valid column name (letters, digits and _, not starting with a digit)")
+    return name
+
+
+def _table_name(name: str) -> str:
+    if not TABLE_NAME_RE.match(name):
+        raise ValueError(f"{name!r} is not a valid table name (table, schema.table or catalog.schema.table)")
+    return name
+
+
+def _run_date_template(path: str) -> str:
+    for _, field, _, _ in string.Formatter().parse(path):
+        if field not in (None, "run_date"):
+            raise ValueError(f"unknown placeholder {{{field}}} in path; only {{run_date}} is supported")
+    return path
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+"""A column name: letters, digits and underscores, not starting with a digit."""
+
+OptionValue = Union[str, bool, int, float]
+
+
+class Model(BaseModel):
+    """Base of every spec model: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- source
+
+class _Source(Model):
+    path: Annotated[str, AfterValidator(_run_date_template)] = Field(
+        description="Files to read, relative to the profile root `root`. `{run_date}` is replaced by the "
+                    "run date (`{run_date:%Y/%m/%d}` takes a strftime format). Globs are allowed.")
+    root: str = Field("raw", description="Name of the profile storage root the path is relative to.")
+    schema_: str = Field(alias="schema", min_length=1,
+                         description="Explicit schema as a Spark DDL string, e.g. `id BIGINT, name STRING`.")
+    options: dict[str, OptionValue] = Field(
+        default_factory=dict, description="Extra Spark reader options, passed through unchanged.")
+
+    def resolve_path(self, run_date: dt.date) -> str:
+        """The path with ``{run_date}`` filled in (still relative to the root)."""
+        return self.path.format(run_date=run_date)
+
+
+class CsvSource(_Source):
+    """Delimited text files."""
+
+    format: Literal["csv"]
+    header: bool = Field(True, description="The first line of each file holds column names.")
+    delimiter: str = Field(",", min_length=1, description="Field separator.")
+    on_malformed: Literal["fail", "drop"] = Field(
+        "fail", description="`fail` stops the run at the first malformed record; `drop` skips "
+                            "malformed records and reports how many were dropped.")
+
+
+class JsonSource(_Source):
+    """JSON lines (or whole-file JSON with `multiline: true`)."""
+
+    format: Literal["json"]
+    multiline: bool = Field(False, description="Each file holds one JSON document or array.")
+    on_malformed: Literal["fail", "drop"] = Field(
+        "fail", description="`fail` stops the run at the first malformed record; `drop` skips "
+                            "malformed records and reports how many were dropped.")
+
+
+class ParquetSource(_Source):
+    """Parquet files; the declared schema is applied on read."""
+
+    format: Literal["parquet"]
+
+
+Source = Annotated[Union[CsvSource, JsonSource, ParquetSource], Field(discriminator="format")]
+
+
+# ------------------------------------------------------------------------ transform
+
+class Transform(Model):
+    """Transforms applied to the source, always in this order:
+    `sql` → `rename` → `cast` → `derive` → `filter`."""
+
+    sql: str | None = Field(
+        None, description="A SQL file in the project's `sql/` folder. It selects from the source, "
+                          "registered as the temporary view named by `view`.")
+    view: Identifier = Field("source", description="View name under which the SQL file sees the source.")
+    rename: dict[Identifier, Identifier] = Field(default_factory=dict, description="old name: new name.")
+    cast: dict[Identifier, str] = Field(default_factory=dict, description="column: Spark SQL type.")
+    derive: dict[Identifier, str] = Field(
+        default_factory=dict, description="new column: Spark SQL expression, evaluated in order.")
+    filter: list[str] = Field(default_factory=list, description="Spark SQL conditions; rows must meet all.")
+
+
+# --------------------------------------------------------------------------- target
+
+class MergeOptions(Model):
+    """How an increment is merged into the table by key."""
+
+    keys: list[Identifier] = Field(min_length=1, description="Columns that identify a row.")
+    sequence_by: Identifier | None = Field(
+        None, description="Ordering column (e.g. `updated_at`). Within an increment only the latest row "
+                          "per key is kept, and a row never overwrites a stored row whose value is newer.")
+    delete_when: str | None = Field(
+        None, description="Spark SQL condition on the increment row that deletes its key, e.g. `op = 'D'`.")
+    exclude_from_update: list[Identifier] = Field(
+        default_factory=list, description="Columns written on insert but never changed by an update.")
+    update_only_changed: bool = Field(
+        True, description="Update a matched row only when a non-key column actually changed.")
+    null_keys: Literal["fail", "drop"] = Field(
+        "fail", description="`fail` stops the run before writing; `drop` drops and counts such rows.")
+
+    @model_validator(mode="after")
+    def _keys_not_excluded(self) -> "MergeOptions":
+        clash = sorted(set(self.keys) & set(self.exclude_from_update))
+        if clash:
+            raise ValueError(f"key columns cannot be excluded from update: {', '.join(clash)}")
+        return self
+
+
+class _Target(Model):
+    path: str | None = Field(None, description="Table location relative to the profile root `root`.")
+    root: str = Field("lake", description="Name of the profile storage root the path is relative to.")
+    table: Annotated[str, AfterValidator(_table_name)] | None = Field(
+        None, description="Metastore table name (`schema.table` or `catalog.schema.table`) instead of a path.")
+    partition_by: list[Identifier] = Field(
+        default_factory=list, description="Partition columns; may name a derived column.")
+    properties: dict[str, str] = Field(
+        default_factory=dict, description="Delta table properties set when the table is created.")
+    repartition: bool = Field(
+        True, description="Repartition the data by the partition columns before writing, so each "
+                          "partition gets few, large files.")
+    retention_days: int | None = Field(
+        None, ge=1, description="Audit window in days (log and deleted-file retention); "
+                                "defaults to the profile's `audit.retention_days`.")
+
+    @model_validator(mode="after")
+    def _path_or_table(self) -> "_Target":
+        if (self.path is None) == (self.table is None):
+            raise ValueError("set exactly one of `path` or `table`")
+        return self
+
+
+class MergeTarget(_Target):
+    """Upsert the increment by key (with deletes, when `merge.delete_when` is set)."""
+
+    mode: Literal["merge"]
+    merge: MergeOptions
+
+
+class AppendTarget(_Target):
+    """Append the run's rows."""
+
+    mode: Literal["append"]
+
+
+class OverwriteTarget(_Target):
+    """Replace the whole table with the run's rows."""
+
+    mode: Literal["overwrite"]
+
+
+class ReplacePartitionsTarget(_Target):
+    """Replace exactly the partitions present in the run's rows (Delta `replaceWhere`)."""
+
+    mode: Literal["replace_partitions"]
+
+    @model_validator(mode="after")
+    def _needs_partitions(self) -> "ReplacePartitionsTarget":
+        if not self.partition_by:
+            raise ValueError("mode replace_partitions needs `partition_by`")
+        return self
+
+
+Target = Annotated[Union[MergeTarget, AppendTarget, OverwriteTarget, ReplacePartitionsTarget],
+                   Field(discriminator="mode")]
+
+
+# ------------------------------------------------------------------------------ job
+
+class JobSpec(Model):
+    """One job: read `source`, apply `transform`, write `target`."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")] = Field(
+        description="Job name, recorded in every commit the job makes.")
+    description: str = Field("", description="Free text for people.")
+    source: Source
+    transform: Transform = Field(default_factory=Transform)
+    target: Target

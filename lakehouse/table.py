@@ -1,0 +1,62 @@
+"""A reference to one Delta table, by path or by metastore name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, DataFrameReader, DataFrameWriter, SparkSession
+
+from lakehouse._sql import TABLE_NAME_RE, quote_ident, quote_table_name
+from lakehouse.errors import TableError
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """Exactly one of ``path`` (a location) or ``name`` (``schema.table``)."""
+
+    path: str | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.path is None) == (self.name is None):
+            raise ValueError("TableRef needs exactly one of path or name")
+
+    @classmethod
+    def parse(cls, text: str) -> "TableRef":
+        """A metastore name if ``text`` looks like ``schema.table``, else a path."""
+        if TABLE_NAME_RE.match(text) and "." in text and not text.startswith("."):
+            return cls(name=text)
+        return cls(path=text)
+
+    def __str__(self) -> str:
+        return self.name or self.path or ""
+
+    @property
+    def sql(self) -> str:
+        """The table as it is spelt in Spark SQL, quoted."""
+        return quote_table_name(self.name) if self.name else f"delta.{quote_ident(self.path)}"
+
+    def exists(self, spark: SparkSession) -> bool:
+        if self.name:
+            return spark.catalog.tableExists(self.name)
+        return DeltaTable.isDeltaTable(spark, self.path)
+
+    def delta(self, spark: SparkSession) -> DeltaTable:
+        """The DeltaTable; a TableError if there is none."""
+        if not self.exists(spark):
+            raise TableError(f"no Delta table at {self}")
+        return DeltaTable.forName(spark, self.name) if self.name else DeltaTable.forPath(spark, self.path)
+
+    def read(self, reader: DataFrameReader) -> DataFrame:
+        return reader.table(self.name) if self.name else reader.format("delta").load(self.path)
+
+    def save(self, writer: DataFrameWriter) -> None:
+        if self.name:
+            writer.format("delta").saveAsTable(self.name)
+        else:
+            writer.format("delta").save(self.path)
+
+    def version(self, spark: SparkSession) -> int:
+        """The latest committed version."""
+        return self.delta(spark).history(1).collect()[0]["version"]

@@ -1,0 +1,307 @@
+"""The write stage: one Delta commit per run, in the target's mode.
+
+* The first run creates the table with the declared partitioning and the
+  audit-friendly default properties (:func:`table_properties`).
+* ``merge`` upserts by key.  Its condition gains a predicate on the partition
+  values present in the increment, so Delta never rewrites files in partitions
+  the increment does not touch.  With ``sequence_by`` a row never overwrites a
+  newer stored row; with ``update_only_changed`` unchanged rows are left alone.
+* ``append``, ``overwrite`` and ``replace_partitions`` (``replaceWhere`` over the
+  partitions present in the data) use the DataFrame writer.
+* Every commit carries the run's lineage and an idempotency key per job and run
+  date (Delta ``txnAppId``/``txnVersion``): a re-run of the same date commits
+  nothing and is reported as skipped.
+
+:func:`plan` answers what :func:`write` would do, without committing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce, singledispatch
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakehouse._sql import partition_predicate, quote_ident
+from lakehouse.errors import DataError, SpecError
+from lakehouse.lineage import RunLineage, commit_conf, lineage_conf
+from lakehouse.spec import AppendTarget, MergeOptions, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
+from lakehouse.table import TableRef
+
+DELETE_FLAG = "_lakehouse_delete"
+"""Boolean column the runner adds to a merge increment when `merge.delete_when` is set."""
+
+MERGE_REPARTITION = "spark.databricks.delta.merge.repartitionBeforeWrite.enabled"
+
+
+def table_properties(target: Target, retention_days: int) -> dict[str, str]:
+    """Properties of a table a job creates: audit-friendly defaults, then the spec's own."""
+    window = f"interval {retention_days} days"
+    return {
+        "delta.enableChangeDataFeed": "true",
+        "delta.enableInCommitTimestamps": "true",
+        "delta.logRetentionDuration": window,
+        "delta.deletedFileRetentionDuration": window,
+        **target.properties,
+    }
+
+
+@dataclass(frozen=True)
+class Write:
+    """Everything one write needs; ``df`` is the prepared increment."""
+
+    spark: SparkSession
+    table: TableRef
+    target: Target
+    df: DataFrame
+    lineage: RunLineage
+    retention_days: int
+    partitions: list[tuple] = field(default_factory=list)
+
+    @property
+    def rows(self) -> DataFrame:
+        """The rows to store: without deleted keys and helper columns."""
+        if DELETE_FLAG in self.df.columns:
+            return self.df.filter(~F.col(DELETE_FLAG)).drop(DELETE_FLAG)
+        return self.df
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write did (or, for a plan, would do)."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    files_added: int | None = None
+    files_removed: int | None = None
+    version: int | None = None
+    created: bool = False
+    skipped_for_version: int | None = None
+    """Set when the run date was already loaded: the version that loaded it."""
+
+
+def partition_values(df: DataFrame, partition_by: list[str]) -> list[tuple]:
+    """The distinct partition values present in ``df``, sorted."""
+    if not partition_by:
+        return []
+    rows = df.select(*[quote_ident(c) for c in partition_by]).distinct().collect()
+    return sorted((tuple(r) for r in rows), key=lambda t: tuple((v is None, str(v)) for v in t))
+
+
+def write(w: Write, *, force: bool = False) -> Outcome:
+    """Commit ``w`` to its table; a re-run of a loaded run date is skipped unless ``force``."""
+    before = w.table.version(w.spark) if w.table.exists(w.spark) else None
+    settings = lineage_conf(w.lineage, idempotent=not force)
+    if isinstance(w.target, MergeTarget):
+        settings[MERGE_REPARTITION] = str(w.target.repartition).lower()
+    with commit_conf(w.spark, settings):
+        if before is None:
+            _save(w, w.rows, "append", create=True)
+        else:
+            _check_table(w)
+            _commit(w.target, w)
+    after = w.table.version(w.spark)
+    if after == before:
+        return Outcome(version=after, skipped_for_version=find_run(w.spark, w.table, w.lineage))
+    return _outcome(w, after, created=before is None)
+
+
+def plan(w: Write) -> Outcome:
+    """What :func:`write` would do, computed from the data; commits nothing."""
+    if not w.table.exists(w.spark):
+        return Outcome(inserted=w.rows.count(), created=True)
+    _check_table(w)
+    loaded = find_run(w.spark, w.table, w.lineage)
+    if loaded is not None:
+        return Outcome(skipped_for_version=loaded)
+    return _plan(w.target, w)
+
+
+def find_run(spark: SparkSession, table: TableRef, lineage: RunLineage) -> int | None:
+    """The latest version a run of the same job and run date committed, from the table history."""
+    history = table.delta(spark).history().select("version", "userMetadata").collect()
+    for row in history:  # newest first
+        found = RunLineage.from_user_metadata(row["userMetadata"])
+        if found and (found.job, found.run_date) == (lineage.job, lineage.run_date):
+            return row["version"]
+    return None
+
+
+# ------------------------------------------------------------------ per-mode commits
+
+@singledispatch
+def _commit(target: Target, w: Write) -> None:
+    raise NotImplementedError(type(target).__name__)
+
+
+@_commit.register
+def _(target: AppendTarget, w: Write) -> None:
+    _save(w, w.rows, "append")
+
+
+@_commit.register
+def _(target: OverwriteTarget, w: Write) -> None:
+    _save(w, w.rows, "overwrite")
+
+
+@_commit.register
+def _(target: ReplacePartitionsTarget, w: Write) -> None:
+    _save(w, w.rows, "overwrite", replace_where=partition_predicate(target.partition_by, w.partitions))
+
+
+@_commit.register
+def _(target: MergeTarget, w: Write) -> None:
+    m = target.merge
+    columns = [c for c in w.df.columns if c != DELETE_FLAG]
+    builder = w.table.delta(w.spark).alias("t").merge(w.df.alias("s"), _merge_condition(w))
+    not_stale = _not_stale(m.sequence_by)
+    if m.delete_when:
+        builder = builder.whenMatchedDelete(condition=_src(DELETE_FLAG) & not_stale)
+    update_cols = _update_columns(w.df.columns, m)
+    if update_cols:
+        condition = not_stale & (_changed(update_cols, m) if m.update_only_changed else F.lit(True))
+        builder = builder.whenMatchedUpdate(condition=condition,
+                                            set={quote_ident(c): _src(c) for c in update_cols})
+    insert_if = ~_src(DELETE_FLAG) if m.delete_when else None
+    builder = builder.whenNotMatchedInsert(condition=insert_if,
+                                           values={quote_ident(c): _src(c) for c in columns})
+    builder.execute()
+
+
+def _src(column: str) -> Column:
+    return F.col(f"s.{quote_ident(column)}")
+
+
+def _tgt(column: str) -> Column:
+    return F.col(f"t.{quote_ident(column)}")
+
+
+def _all(conditions: list[Column]) -> Column:
+    return reduce(lambda a, b: a & b, conditions)
+
+
+def _merge_condition(w: Write) -> Column:
+    """Keys equal, and the target restricted to the partitions present in the increment."""
+    condition = _all([_tgt(k) == _src(k) for k in w.target.merge.keys])
+    if w.target.partition_by:
+        condition = condition & _in_partitions(w.target.partition_by, w.partitions)
+    return condition
+
+
+def _in_partitions(columns: list[str], values: list[tuple]) -> Column:
+    if not values:
+        return F.lit(False)
+    if len(columns) == 1:
+        present = [v[0] for v in values if v[0] is not None]
+        test = _tgt(columns[0]).isin(present) if present else F.lit(False)
+        return test | _tgt(columns[0]).isNull() if len(present) < len(values) else test
+    terms = [_all([_tgt(c).isNull() if v is None else _tgt(c) == F.lit(v) for c, v in zip(columns, row)])
+             for row in values]
+    return reduce(lambda a, b: a | b, terms)
+
+
+def _not_stale(sequence_by: str | None) -> Column:
+    """The increment row is not older than the stored row."""
+    if not sequence_by:
+        return F.lit(True)
+    return _tgt(sequence_by).isNull() | (_src(sequence_by) >= _tgt(sequence_by))
+
+
+def _update_columns(columns: list[str], m: MergeOptions) -> list[str]:
+    return [c for c in columns if c not in (*m.keys, *m.exclude_from_update, DELETE_FLAG)]
+
+
+def _changed(columns: list[str], m: MergeOptions) -> Column:
+    """Some column other than ``sequence_by`` differs: a newer timestamp alone is no change."""
+    compared = [c for c in columns if c != m.sequence_by] or columns
+    return ~_all([_src(c).eqNullSafe(_tgt(c)) for c in compared])
+
+
+def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_where: str | None = None) -> None:
+    partition_by = w.target.partition_by
+    if w.target.repartition and partition_by:
+        df = df.repartition(*[quote_ident(c) for c in partition_by])
+    writer = df.write.mode(mode)
+    if create:
+        writer = writer.partitionBy(*partition_by).options(**table_properties(w.target, w.retention_days))
+    if replace_where is not None:
+        writer = writer.option("replaceWhere", replace_where)
+    w.table.save(writer)
+
+
+def _check_table(w: Write) -> None:
+    """The increment's columns and the declared partitioning must match the existing table."""
+    detail = w.spark.sql(f"DESCRIBE DETAIL {w.table.sql}").select("partitionColumns").first()
+    stored = list(detail["partitionColumns"])
+    if stored != list(w.target.partition_by):
+        raise SpecError(f"table {w.table} is partitioned by {stored}, the spec declares "
+                        f"{list(w.target.partition_by)}", field="target.partition_by")
+    table_cols = w.table.read(w.spark.read).columns
+    data_cols = [c for c in w.df.columns if c != DELETE_FLAG]
+    missing = [c for c in table_cols if c not in data_cols]
+    extra = [c for c in data_cols if c not in table_cols]
+    if missing or extra:
+        raise DataError(f"the run's columns do not match table {w.table}: "
+                        f"missing {missing or 'none'}, not in the table {extra or 'none'}; nothing was written")
+
+
+# ------------------------------------------------------------------------- outcomes
+
+_METRICS = {  # Outcome field: operationMetrics names, first present wins
+    "inserted": ("numTargetRowsInserted", "numOutputRows"),
+    "updated": ("numTargetRowsUpdated",),
+    "deleted": ("numTargetRowsDeleted", "numDeletedRows"),
+    "files_added": ("numTargetFilesAdded", "numFiles", "numAddedFiles"),
+    "files_removed": ("numTargetFilesRemoved", "numRemovedFiles"),
+}
+
+
+def _outcome(w: Write, version: int, *, created: bool) -> Outcome:
+    row = w.table.delta(w.spark).history(1).select("operationMetrics").first()
+    metrics = dict(row["operationMetrics"] or {})
+    values = {}
+    for name, keys in _METRICS.items():
+        found = next((int(metrics[k]) for k in keys if k in metrics), None)
+        values[name] = found if found is not None or name.startswith("files") else 0
+    return Outcome(version=version, created=created, **values)
+
+
+@singledispatch
+def _plan(target: Target, w: Write) -> Outcome:
+    raise NotImplementedError(type(target).__name__)
+
+
+@_plan.register
+def _(target: AppendTarget, w: Write) -> Outcome:
+    return Outcome(inserted=w.rows.count())
+
+
+@_plan.register
+def _(target: OverwriteTarget, w: Write) -> Outcome:
+    return Outcome(inserted=w.rows.count(), deleted=w.table.read(w.spark.read).count())
+
+
+@_plan.register
+def _(target: ReplacePartitionsTarget, w: Write) -> Outcome:
+    replaced = w.table.read(w.spark.read).filter(partition_predicate(target.partition_by, w.partitions))
+    return Outcome(inserted=w.rows.count(), deleted=replaced.count())
+
+
+@_plan.register
+def _(target: MergeTarget, w: Write) -> Outcome:
+    m = target.merge
+    stored = w.table.read(w.spark.read).withColumn("_lakehouse_matched", F.lit(True))
+    joined = w.df.alias("s").join(stored.alias("t"), _merge_condition(w), "left")
+    matched = F.col("t._lakehouse_matched").isNotNull()
+    delete = _src(DELETE_FLAG) if m.delete_when else F.lit(False)
+    update_cols = _update_columns(w.df.columns, m)
+    changed = _changed(update_cols, m) if update_cols and m.update_only_changed else F.lit(bool(update_cols))
+    not_stale = _not_stale(m.sequence_by)
+    counts = joined.agg(
+        F.sum((~matched & ~delete).cast("int")).alias("inserted"),
+        F.sum((matched & ~delete & not_stale & changed).cast("int")).alias("updated"),
+        F.sum((matched & delete & not_stale).cast("int")).alias("deleted"),
+    ).first()
+    return Outcome(**{k: counts[k] or 0 for k in ("inserted", "updated", "deleted")})
