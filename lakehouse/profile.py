@@ -21,7 +21,7 @@ Example (``conf/local.yaml``)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -30,6 +30,12 @@ from lakehouse.spec import Model
 
 JARS_DIR_ENV = "LAKEHOUSE_DELTA_JARS_DIR"
 """Environment variable naming a folder of jars to use instead of resolving Delta from Maven."""
+
+DELTA_CONFS = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+"""The Spark confs that enable Delta in a session (set by lakehouse and by ``spark-submit.sh``)."""
 
 
 class SparkSettings(Model):
@@ -62,6 +68,20 @@ class AuditSettings(Model):
                               "create, and the shortest retention `lakehouse vacuum` accepts.")
 
 
+class DeploySettings(Model):
+    """How ``lakehouse deploy`` schedules runs on this platform (see the README, "Running on a cluster")."""
+
+    artifacts: str | None = Field(
+        None, description="Where the built wheel, driver script and job bundle are copied for scheduled "
+                          "runs, e.g. `s3://bucket/lakehouse` (EMR) or `/Volumes/main/lakehouse/artifacts` "
+                          "(Databricks).")
+    schedule: str = Field("0 0 2 * * ?", description="Quartz cron expression of the daily run (Databricks).")
+    timezone: str = Field("UTC", description="Time zone of `schedule`.")
+    cluster: dict[str, Any] = Field(
+        default_factory=dict, description="Databricks: the `new_cluster` of the job cluster, as in the "
+                                          "Jobs API (`spark_version`, `node_type_id`, `num_workers`, ...).")
+
+
 class Profile(Model):
     """An environment: Spark settings, Delta setup and storage roots."""
 
@@ -73,6 +93,11 @@ class Profile(Model):
                                           "the project folder; URIs such as s3://, dbfs:/ or abfss:// "
                                           "are kept as they are).")
     warehouse: str | None = Field(None, description="spark.sql.warehouse.dir for a session lakehouse builds.")
+    tables_root: str | None = Field(
+        None, description="Where the first run creates a metastore table (`target.table`): an external table "
+                          "at `<tables_root>/<schema>/<table>`. Unset: a managed table in the catalog's "
+                          "default location.")
+    deploy: DeploySettings = Field(default_factory=DeploySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def root(self, name: str, *, field: str) -> str:
@@ -94,6 +119,7 @@ class Profile(Model):
         return self.model_copy(update={
             "roots": {k: absolute(v) for k, v in self.roots.items()},
             "warehouse": absolute(self.warehouse),
+            "tables_root": absolute(self.tables_root),
         })
 
 

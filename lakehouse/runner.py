@@ -129,7 +129,10 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
 def target_table(target: Target, profile: Profile) -> TableRef:
     """The table a target names: a metastore name, or a path under a profile root."""
     if target.table:
-        return TableRef(name=target.table)
+        location = None
+        if profile.tables_root:  # schema.table or catalog.schema.table: <tables_root>/<schema>/<table>
+            location = join(profile.tables_root, "/".join(target.table.split(".")[-2:]))
+        return TableRef(name=target.table, location=location)
     return TableRef(path=join(profile.root(target.root, field="target.root"), target.path))
 
 

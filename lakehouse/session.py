@@ -14,12 +14,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from lakehouse.errors import SpecError
-from lakehouse.profile import JARS_DIR_ENV, Profile
-
-DELTA_CONFS = {
-    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-}
+from lakehouse.profile import DELTA_CONFS, JARS_DIR_ENV, Profile
 
 
 def get_spark(profile: Profile) -> SparkSession:

@@ -13,10 +13,15 @@ from lakehouse.errors import TableError
 
 @dataclass(frozen=True)
 class TableRef:
-    """Exactly one of ``path`` (a location) or ``name`` (``schema.table``)."""
+    """Exactly one of ``path`` (a location) or ``name`` (``schema.table``).
+
+    ``location`` is where the first write creates a named table (an external table);
+    without it the table is managed by the catalog.
+    """
 
     path: str | None = None
     name: str | None = None
+    location: str | None = None
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.name is None):
@@ -51,11 +56,19 @@ class TableRef:
     def read(self, reader: DataFrameReader) -> DataFrame:
         return reader.table(self.name) if self.name else reader.format("delta").load(self.path)
 
-    def save(self, writer: DataFrameWriter) -> None:
+    def save(self, writer: DataFrameWriter, *, create: bool = False) -> None:
         if self.name:
+            if create and self.location:
+                writer = writer.option("path", self.location)
             writer.format("delta").saveAsTable(self.name)
         else:
             writer.format("delta").save(self.path)
+
+    def create_schema(self, spark: SparkSession) -> None:
+        """``CREATE SCHEMA IF NOT EXISTS`` for a named table's schema (``catalog.schema`` when three-part)."""
+        schema = self.name.rpartition(".")[0] if self.name else ""
+        if schema:
+            spark.sql(f"CREATE SCHEMA IF NOT EXISTS {quote_table_name(schema)}")
 
     def version(self, spark: SparkSession) -> int:
         """The latest committed version."""

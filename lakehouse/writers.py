@@ -155,7 +155,8 @@ def _(target: ReplacePartitionsTarget, w: Write) -> None:
 def _(target: MergeTarget, w: Write) -> None:
     m = target.merge
     columns = [c for c in w.df.columns if c != DELETE_FLAG]
-    builder = w.table.delta(w.spark).alias("t").merge(w.df.alias("s"), _merge_condition(w))
+    source = _without_noops(w)
+    builder = w.table.delta(w.spark).alias("t").merge(source.alias("s"), _merge_condition(w))
     not_stale = _not_stale(m.sequence_by)
     if m.delete_when:
         builder = builder.whenMatchedDelete(condition=_src(DELETE_FLAG) & not_stale)
@@ -168,6 +169,26 @@ def _(target: MergeTarget, w: Write) -> None:
     builder = builder.whenNotMatchedInsert(condition=insert_if,
                                            values={quote_ident(c): _src(c) for c in columns})
     builder.execute()
+
+
+def _without_noops(w: Write) -> DataFrame:
+    """Drop increment rows that would match a stored row but change nothing (stale, or equal).
+
+    Delta rewrites every file holding a matched row, even when no clause fires; rows
+    filtered out here never match, so files whose rows do not change are left alone.
+    """
+    m = w.target.merge
+    if not (m.sequence_by or m.update_only_changed):
+        return w.df
+    update_cols = _update_columns(w.df.columns, m)
+    unchanged = ~_changed(update_cols, m) if update_cols else F.lit(True)
+    if m.delete_when:
+        unchanged = unchanged & ~_src(DELETE_FLAG)
+    if not m.update_only_changed:
+        unchanged = F.lit(False)
+    noop = _merge_condition(w) & (~_not_stale(m.sequence_by) | unchanged)
+    stored = w.table.read(w.spark.read)
+    return w.df.alias("s").join(stored.alias("t"), noop, "left_anti")
 
 
 def _src(column: str) -> Column:
@@ -226,9 +247,10 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
     writer = df.write.mode(mode)
     if create:
         writer = writer.partitionBy(*partition_by).options(**table_properties(w.target, w.retention_days))
+        w.table.create_schema(w.spark)
     if replace_where is not None:
         writer = writer.option("replaceWhere", replace_where)
-    w.table.save(writer)
+    w.table.save(writer, create=create)
 
 
 def _check_table(w: Write) -> None:
