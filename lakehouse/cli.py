@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from lakehouse.errors import LakehouseError
+from lakehouse.errors import LakehouseError, SpecError
 from lakehouse.loader import load_job, load_profile, project_dir_for
 
 
@@ -66,8 +66,13 @@ def _run(args: argparse.Namespace) -> int:
     project = project_dir_for(args.job)
     profile = load_profile(args.profile, args.conf_dir or project / "conf")
     spark = _spark(profile, args)
-    summary = run_job(spec, profile, args.date, project_dir=project, spark=spark,
-                      dry_run=args.dry_run, force=args.force)
+    try:
+        summary = run_job(spec, profile, args.date, project_dir=project, spark=spark,
+                          dry_run=args.dry_run, force=args.force)
+    except SpecError as exc:
+        raise SpecError(exc.message, file=exc.file or args.job, field=exc.field, line=exc.line) from None
+    except LakehouseError as exc:
+        raise type(exc)(f"{args.job}: {exc}") from None
     print(summary.render())
     return 0
 

@@ -96,17 +96,23 @@ def _spec_error(exc: ValidationError, data: Any, root: yaml.Node | None, file: s
     return SpecError(message, file=file, field=_format_loc(loc) or None, line=_line_of(root, loc))
 
 
+DISCRIMINATORS = ("format", "mode")
+"""Fields that choose a model of a discriminated union (`source.format`, `target.mode`)."""
+
+
 def _yaml_loc(loc: tuple, data: Any) -> list:
-    """Drop the parts of a pydantic location that are not in the YAML (discriminated-union tags)."""
-    out, node = [], data
-    for i, part in enumerate(loc):
-        last = i == len(loc) - 1
+    """The pydantic location as written in the YAML: without the union tags pydantic inserts."""
+    out, node, tag_skipped = [], data, False
+    for part in loc:
+        if (isinstance(node, dict) and not tag_skipped
+                and any(key in node and node[key] == part for key in DISCRIMINATORS)):
+            tag_skipped = True  # e.g. ('target', 'merge', ...) where 'merge' is target.mode
+            continue
+        tag_skipped = False
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-        elif not last:
-            continue  # a union tag pydantic inserted
         else:
             node = None
         out.append(part)
@@ -121,19 +127,19 @@ def _format_loc(loc: list) -> str:
 
 
 def _line_of(node: yaml.Node | None, loc: list) -> int | None:
+    """Line of the deepest key (or list item) of ``loc`` that is in the YAML."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
-        child = None
         if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    child = key if part == loc[-1] else value  # point at the key of the field itself
-                    break
+            found = next(((k, v) for k, v in node.value if k.value == part), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-        if child is None:
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
             break
-        node, line = child, child.start_mark.line + 1
     return line
 
 

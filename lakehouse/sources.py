@@ -41,6 +41,7 @@ def read_source(spark: SparkSession, source: Source, location: str) -> SourceDat
         if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
             raise DataError(f"source.path: no files match {location}") from None
         raise
+    files = sorted(df.inputFiles())  # before caching: a cached plan no longer lists its files
     df = df.cache()
     try:
         total = df.count()
@@ -53,7 +54,7 @@ def read_source(spark: SparkSession, source: Source, location: str) -> SourceDat
     if drop_malformed:
         malformed = df.filter(F.col(CORRUPT_COLUMN).isNotNull()).count()
         df = df.filter(F.col(CORRUPT_COLUMN).isNull()).drop(CORRUPT_COLUMN)
-    return SourceData(df=df, files=sorted(df.inputFiles()), rows_read=total - malformed, malformed=malformed)
+    return SourceData(df=df, files=files, rows_read=total - malformed, malformed=malformed)
 
 
 def _schema(spark: SparkSession, ddl: str) -> StructType:

@@ -1,0 +1,20 @@
+"""Every commit a job makes carries the run's lineage in Delta's userMetadata."""
+
+import json
+
+from lakehouse.lineage import RunLineage
+from tests.jobs import merge_spec, raw, table_path
+
+
+def test_history_names_the_run_and_its_files(spark, project, run):
+    f1 = raw(project, "2024-01-01", "1,a,2024-01-01,1,I", "2,b,2024-01-01,1,I")
+    f2 = raw(project, "2024-01-01", "3,c,2024-01-02,1,I", name="part-2.csv")
+    summary = run(merge_spec(), "2024-01-01")
+    row = spark.sql(f"DESCRIBE HISTORY delta.`{table_path(project)}`").select("version", "userMetadata").first()
+    assert row["version"] == 0
+    assert json.loads(row["userMetadata"]) == {"lakehouse": {
+        "job": "things", "run_date": "2024-01-01", "run_id": summary.run_id, "mode": "merge",
+        "source_files": [f"file://{f1}", f"file://{f2}"], "source_file_count": 2,
+        "rows": {"read": 3, "malformed_dropped": 0, "null_keys_dropped": 0, "duplicates_resolved": 0,
+                 "written": 3}}}
+    assert RunLineage.from_user_metadata(row["userMetadata"]).run_id == summary.run_id
