@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report what the write would do; commit nothing")
     p.add_argument("--force", action="store_true", help="load the run date again even if it was loaded")
     p.set_defaults(handler=_run)
+
+    from lakehouse.deploy_cli import add_deploy_commands
+
+    add_deploy_commands(sub)
+
+    from lakehouse.audit_cli import add_audit_commands
+
+    add_audit_commands(sub)
     return parser
 
 
@@ -55,6 +63,10 @@ def _validate(args: argparse.Namespace) -> int:
         files += sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
     for file in files:
         spec = load_job(file)
+        try:
+            spec.transform.sql_path(project_dir_for(file) / "sql")
+        except SpecError as exc:
+            raise SpecError(exc.message, file=str(file), field=exc.field) from None
         print(f"ok  {file}  ({spec.name}: {spec.source.format} -> {spec.target.mode})")
     return 0
 

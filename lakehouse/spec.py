@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from pathlib import Path
 from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from lakehouse._sql import IDENTIFIER_RE, TABLE_NAME_RE
+from lakehouse.errors import SpecError
 
 
 def _identifier(name: str) -> str:
@@ -130,6 +132,17 @@ class Transform(Model):
     derive: dict[Identifier, str] = Field(
         default_factory=dict, description="new column: Spark SQL expression, evaluated in order.")
     filter: list[str] = Field(default_factory=list, description="Spark SQL conditions; rows must meet all.")
+
+    def sql_path(self, sql_dir: Path) -> Path | None:
+        """The SQL file inside ``sql_dir``; a SpecError if it is missing or outside the folder."""
+        if self.sql is None:
+            return None
+        path = (sql_dir / self.sql).resolve()
+        if sql_dir.resolve() not in path.parents:
+            raise SpecError(f"{self.sql!r} is outside the sql folder {sql_dir}", field="transform.sql")
+        if not path.is_file():
+            raise SpecError(f"SQL file not found: {path}", field="transform.sql")
+        return path
 
 
 # --------------------------------------------------------------------------- target

@@ -31,8 +31,9 @@ def apply_transforms(df: DataFrame, spec: Transform, sql_dir: Path) -> DataFrame
 
 def _steps(spec: Transform, sql_dir: Path) -> list[tuple[str, Step]]:
     steps: list[tuple[str, Step]] = []
-    if spec.sql:
-        steps.append(("transform.sql", sql_file(sql_dir, spec.sql, spec.view)))
+    sql_path = spec.sql_path(sql_dir)
+    if sql_path:
+        steps.append(("transform.sql", sql_file(sql_path, spec.view)))
     steps += [(f"transform.rename.{old}", rename(old, new)) for old, new in spec.rename.items()]
     steps += [(f"transform.cast.{col}", cast(col, type_)) for col, type_ in spec.cast.items()]
     steps += [(f"transform.derive.{col}", derive(col, expr)) for col, expr in spec.derive.items()]
@@ -40,13 +41,8 @@ def _steps(spec: Transform, sql_dir: Path) -> list[tuple[str, Step]]:
     return steps
 
 
-def sql_file(sql_dir: Path, name: str, view: str) -> Step:
-    """Run the SELECT in ``sql_dir/name`` with the input registered as temporary view ``view``."""
-    path = (sql_dir / name).resolve()
-    if sql_dir.resolve() not in path.parents:
-        raise SpecError(f"{name!r} is outside the sql folder {sql_dir}", field="transform.sql")
-    if not path.is_file():
-        raise SpecError(f"SQL file not found: {path}", field="transform.sql")
+def sql_file(path: Path, view: str) -> Step:
+    """Run the SELECT in ``path`` with the input registered as temporary view ``view``."""
     query = path.read_text(encoding="utf-8").strip().rstrip(";")
 
     def step(df: DataFrame) -> DataFrame:

@@ -23,6 +23,7 @@ def spark(tmp_path_factory):
     profile = load_profile("local", REPO / "conf").model_copy(update={"warehouse": str(warehouse)})
     session = get_spark(profile)
     session.sparkContext.setLogLevel("ERROR")
+    session.conf.set("spark.sql.shuffle.partitions", "2")  # tiny test data: fewer, faster tasks
     yield session
     session.stop()
 

@@ -74,3 +74,11 @@ def test_bad_sql_expression_names_the_field(spark, project, capsys):
     assert err.startswith(f"error: {project}/jobs/things.yaml: transform.derive.big: [PARSE_SYNTAX_ERROR] "
                           "Syntax error at or near end of input.")
     assert "Traceback" not in err
+
+
+def test_validate_checks_that_the_sql_file_exists(project, capsys):
+    spec = merge_spec()
+    spec["transform"] = {"sql": "missing.sql"}
+    job = _job(project, spec)
+    assert main(["validate", job]) == 1
+    assert capsys.readouterr().err == f"error: {job}: transform.sql: SQL file not found: {project}/sql/missing.sql\n"
