@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
-# Run a lakehouse job through spark-submit:  ./spark-submit.sh JOB.yaml --date YYYY-MM-DD [--profile NAME] [run options]
-# The profile defaults to `local`; the master to local[*] (override with MASTER=...).
+# Run a lakehouse job through spark-submit (README: "Running on a cluster"):
+#
+#   ./spark-submit.sh JOB.yaml --date YYYY-MM-DD [--profile NAME] [--master MASTER]
+#                     [--deploy-mode client|cluster] [--conf KEY=VALUE]... [--dry-run] [--force]
+#
+# Builds (or reuses, when unchanged) build/lakehouse-<version>-py3-none-any.whl, build/lakehouse_main.py
+# and build/lakehouse-bundle.zip (jobs/, conf/, sql/), then runs spark-submit with the profile's Delta
+# setup and Spark confs. The profile defaults to `local`, the master to the profile's spark.master.
+# --dry-run prints the exact spark-submit command instead of running it. $SPARK_SUBMIT picks another
+# spark-submit (e.g. /usr/bin/spark-submit on an EMR master node); the default is the venv's.
+# All the logic lives in lakehouse/package.py (`lakehouse submit`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 venv=${VENV:-$here/.venv}
-[ -x "$venv/bin/python" ] || make -C "$here" install >&2
-py=$venv/bin/python
-
-delta_version=$("$py" -c 'import importlib.metadata as m; print(m.version("delta-spark"))')
-entry=$("$py" -c 'import lakehouse.cli as c; print(c.__file__)')
-profile=()
-[[ " $* " == *" --profile "* ]] || profile=(--profile "${LAKEHOUSE_PROFILE:-local}")
-
-export PYSPARK_PYTHON=$py PYSPARK_DRIVER_PYTHON=$py SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
-exec "$venv/bin/spark-submit" \
-  --master "${MASTER:-local[*]}" \
-  --packages "io.delta:delta-spark_2.13:$delta_version" \
-  --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
-  --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
-  "$entry" run "$@" "${profile[@]}"
+[ -x "$venv/bin/lakehouse" ] || make -C "$here" install >&2
+exec "$venv/bin/lakehouse" submit "$@"

@@ -104,6 +104,8 @@ def _yaml_loc(loc: tuple, data: Any) -> list:
     """The pydantic location as written in the YAML: without the union tags pydantic inserts."""
     out, node, tag_skipped = [], data, False
     for part in loc:
+        if part == "[key]":  # pydantic's marker for an error in a mapping key, not a YAML key
+            continue
         if (isinstance(node, dict) and not tag_skipped
                 and any(key in node and node[key] == part for key in DISCRIMINATORS)):
             tag_skipped = True  # e.g. ('target', 'merge', ...) where 'merge' is target.mode

@@ -110,7 +110,7 @@ class Profile(Model):
                             field=field) from None
 
     def with_project_dir(self, project_dir: Path) -> "Profile":
-        """Make relative local roots and the warehouse absolute, relative to ``project_dir``."""
+        """Make relative local roots, the warehouse, tables_root and jars_dir absolute, relative to ``project_dir``."""
         def absolute(loc: str | None) -> str | None:
             if loc is None or is_uri(loc) or Path(loc).is_absolute():
                 return loc
@@ -120,6 +120,7 @@ class Profile(Model):
             "roots": {k: absolute(v) for k, v in self.roots.items()},
             "warehouse": absolute(self.warehouse),
             "tables_root": absolute(self.tables_root),
+            "delta": self.delta.model_copy(update={"jars_dir": absolute(self.delta.jars_dir)}),
         })
 
 

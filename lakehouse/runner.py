@@ -111,7 +111,7 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
             job=spec.name, run_date=run_date.isoformat(), run_id=run_id or uuid.uuid4().hex[:12],
             mode=spec.target.mode, source_files=source.files, source_file_count=len(source.files),
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
-                  "null_keys_dropped": null_dropped, "duplicates_resolved": resolved, "written": df.count()})
+                  "null_keys_dropped": null_dropped, "duplicates_resolved": resolved, "increment": df.count()})
         write = writers.Write(spark=spark, table=table, target=spec.target, df=df, lineage=lineage,
                               retention_days=spec.target.retention_days or profile.audit.retention_days,
                               partitions=writers.partition_values(df, spec.target.partition_by))
@@ -157,6 +157,6 @@ def _as_date(value: str | dt.date) -> dt.date:
 
 def _partitions_text(values: list[tuple]) -> str:
     if not values:
-        return "none (unpartitioned)" if not values else ""
+        return "none"
     shown = ", ".join("/".join(str(v) for v in row) for row in values[:5])
     return f"{len(values)} touched: {shown}" + (", …" if len(values) > 5 else "")

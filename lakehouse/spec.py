@@ -28,6 +28,7 @@ Example (``jobs/orders.yaml``)::
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from pathlib import Path
 from typing import Annotated, Literal, Union
@@ -48,6 +49,12 @@ def _identifier(name: str) -> str:
 def _table_name(name: str) -> str:
     if not TABLE_NAME_RE.match(name):
         raise ValueError(f"{name!r} is not a valid table name (table, schema.table or catalog.schema.table)")
+    return name
+
+
+def _delta_property(name: str) -> str:
+    if not re.match(r"^delta\.[A-Za-z0-9_.-]+$", name):
+        raise ValueError(f"{name!r} is not a Delta table property: only `delta.*` properties can be set")
     return name
 
 
@@ -178,8 +185,9 @@ class _Target(Model):
         None, description="Metastore table name (`schema.table` or `catalog.schema.table`) instead of a path.")
     partition_by: list[Identifier] = Field(
         default_factory=list, description="Partition columns; may name a derived column.")
-    properties: dict[str, str] = Field(
-        default_factory=dict, description="Delta table properties set when the table is created.")
+    properties: dict[Annotated[str, AfterValidator(_delta_property)], str] = Field(
+        default_factory=dict, description="Delta table properties (`delta.*`) set when the table is created; "
+                                          "they override the audit defaults.")
     repartition: bool = Field(
         True, description="Repartition the data by the partition columns before writing, so each "
                           "partition gets few, large files.")

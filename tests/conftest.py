@@ -68,3 +68,11 @@ def run(spark, project, profile):
         return run_job(job, profile, run_date, project_dir=project, spark=spark, **kwargs)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def audit_table(spark, tmp_path_factory):
+    """The table of tests/audit_data.py, built once: three merge runs (versions 0, 1, 2)."""
+    from tests.audit_data import build
+
+    return build(spark, tmp_path_factory.mktemp("audit"))

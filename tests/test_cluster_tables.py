@@ -3,7 +3,9 @@
 import pytest
 from chispa import assert_df_equality
 
-from lakehouse.loader import load_profile
+from lakehouse.loader import load_job, load_profile
+from lakehouse.runner import run_job
+from tests.conftest import write_spec
 from tests.jobs import expected, merge_spec, raw
 
 D1, D2 = "2024-01-01", "2024-01-02"
@@ -49,14 +51,17 @@ def test_first_run_creates_a_managed_table_later_runs_merge(spark, project, run,
     assert table["data_type"] == "MANAGED"
 
 
-def test_three_part_name_with_tables_root_creates_an_external_table(spark, project, run, tables):
-    (project / "conf" / "test.yaml").write_text((project / "conf" / "test.yaml").read_text()
-                                                + "tables_root: tables\n")
-    tables.append("spark_catalog.sales_ext.orders")
+def test_three_part_name_with_tables_root_creates_an_external_table(spark, project, tables):
+    conf = project / "conf" / "test.yaml"
+    conf.write_text(conf.read_text() + "tables_root: tables\n")
     profile = load_profile("test", project / "conf")
-    assert profile.tables_root == str(project / "tables")
+    job = load_job(write_spec(project, _table_spec("spark_catalog.sales_ext.orders")))
+    tables.append("spark_catalog.sales_ext.orders")
 
-    first, second = _run_twice(run, project, _table_spec("spark_catalog.sales_ext.orders"))
+    def run(_spec, run_date):
+        return run_job(job, profile, run_date, project_dir=project, spark=spark)
+
+    first, second = _run_twice(run, project, job)
 
     assert first.outcome.created and (second.outcome.inserted, second.outcome.updated) == (1, 1)
     detail = spark.sql("DESCRIBE DETAIL spark_catalog.sales_ext.orders").first()

@@ -42,7 +42,7 @@ def test_merge_leaves_untouched_partitions_alone(spark, project, run):
     path = table_path(project)
     before = _files_by_partition(spark, path)
     # A data file of an untouched partition is gone: a merge that scanned it would fail.
-    os.remove(before["2024-01-03"].pop().removeprefix("file:"))
+    os.remove(next(iter(before["2024-01-03"])).removeprefix("file:"))
     raw(project, D2, "3,changed,2024-01-01,2,U", "99,new,2024-01-01,2,I")
     summary = run(merge_spec(), D2)
     after = _files_by_partition(spark, path)
