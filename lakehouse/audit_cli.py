@@ -1,0 +1,243 @@
+"""The audit subcommands of ``lakehouse``: history, show, diff, restore, vacuum.
+
+:func:`add_audit_commands` registers them; each handler loads the profile (for the
+session and the audit window), calls :mod:`lakehouse.audit` and prints the result
+with :mod:`lakehouse.render`.  Spark is imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import decimal
+import logging
+
+from lakehouse.errors import LakehouseError, TableError
+from lakehouse.loader import load_profile
+
+QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+def add_audit_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``history``, ``show``, ``diff``, ``restore`` and ``vacuum`` to the ``lakehouse`` parser."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("table", metavar="TABLE", help="table path or metastore name (schema.table)")
+    common.add_argument("--profile", help="profile name in conf/ or a YAML path (default: $LAKEHOUSE_PROFILE or local)")
+    common.add_argument("--conf-dir", help="folder of profiles (default: $LAKEHOUSE_CONF_DIR or ./conf)")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                        help="aligned columns (default), JSON lines or CSV")
+    key = argparse.ArgumentParser(add_help=False)
+    key.add_argument("--key", action="append", default=[], metavar="COL=VALUE",
+                     help="only this key (repeat for a key of several columns)")
+
+    p = sub.add_parser("history", parents=[common, output, key],
+                       help="the table's versions with run lineage; with --key, one record's history")
+    p.add_argument("--limit", type=int, metavar="N", help="only the N newest versions")
+    p.set_defaults(handler=_history)
+
+    p = sub.add_parser("show", parents=[common, output], help="rows of the table as of a version or time")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--version", type=int, metavar="N")
+    when.add_argument("--as-of", metavar="TIMESTAMP",
+                      help="ISO 8601; without an offset it is read in the Spark session time zone")
+    p.add_argument("--where", metavar="EXPR", help="Spark SQL condition on the rows")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N rows (default 20)")
+    p.set_defaults(handler=_show)
+
+    p = sub.add_parser("diff", parents=[common, output, key], help="changed rows between two versions")
+    p.add_argument("--from", dest="start", type=int, required=True, metavar="N")
+    p.add_argument("--to", dest="end", type=int, metavar="M", help="default: the latest version")
+    p.add_argument("--keys", metavar="COL,...", help="key columns (default: the --key columns or the "
+                                                    "table property lakehouse.merge.keys)")
+    p.add_argument("--method", choices=("auto", "cdf", "snapshot"), default="auto",
+                   help="change data feed, snapshot comparison, or the feed when it covers the range")
+    p.set_defaults(handler=_diff)
+
+    p = sub.add_parser("restore", parents=[common], help="restore the table to an old version (Delta RESTORE)")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--version", type=int, metavar="N")
+    when.add_argument("--as-of", metavar="TIMESTAMP")
+    p.add_argument("--yes", action="store_true", help="confirm: the current data is replaced")
+    p.add_argument("--reason", default="", help="recorded in the commit's lineage")
+    p.set_defaults(handler=_restore)
+
+    p = sub.add_parser("vacuum", parents=[common], help="delete files older versions no longer need")
+    p.add_argument("--retain-hours", type=float, metavar="H",
+                   help="keep files needed by the last H hours (default: the audit window)")
+    p.add_argument("--force", action="store_true", help="allow a retention shorter than the audit window")
+    p.set_defaults(handler=_vacuum)
+
+
+# --------------------------------------------------------------------------- handlers
+
+def _history(args: argparse.Namespace) -> int:
+    from pyspark.sql import functions as F
+
+    from lakehouse import audit
+
+    spark, ref, _ = _open(args)
+    if args.key:
+        df = audit.record_history(spark, ref, _key_values(spark, ref, args.key))
+        if args.format == "table":
+            df = df.select("version", _iso("timestamp"), "operation", "change", _change_text(df).alias("values"),
+                           "job", "run_date", "run_id")
+    else:
+        df = audit.history(spark, ref, args.limit)
+        if args.format == "table":
+            restored = F.concat(F.lit(" to v"), F.col("restored_version").cast("string"))
+            sources = F.transform("source_files", lambda f: F.regexp_extract(f, r"[^/]*/[^/]*$", 0))
+            df = df.select("version", _iso("timestamp"),
+                           F.concat("operation", F.coalesce(restored, F.lit(""))).alias("operation"),
+                           F.col("rows_inserted").alias("inserted"), F.col("rows_updated").alias("updated"),
+                           F.col("rows_deleted").alias("deleted"), F.col("files_added").alias("+files"),
+                           F.col("files_removed").alias("-files"), "job", "run_date", "run_id", "readable",
+                           F.array_join(sources, ", ").alias("source_files"))
+    _print(df, args.format)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from pyspark.errors import AnalysisException, ParseException
+
+    from lakehouse import audit
+    from lakehouse.errors import spark_message
+
+    spark, ref, _ = _open(args)
+    df = audit.as_of(spark, ref, version=args.version, timestamp=args.as_of)
+    if args.where:
+        try:
+            df = df.filter(args.where)
+        except (AnalysisException, ParseException) as exc:
+            raise LakehouseError(f"--where {args.where!r}: {spark_message(exc)}") from None
+    _print(df.orderBy(df.columns[0]), args.format, limit=args.limit)
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from lakehouse import audit
+
+    spark, ref, _ = _open(args)
+    keys = [k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None
+    df = audit.changes(spark, ref, args.start, args.end, keys=keys,
+                       key_filter=_key_values(spark, ref, args.key) or None, method=args.method)
+    key_cols = df.columns[:df.columns.index("change")]
+    df = df.orderBy(*key_cols)
+    if args.format == "table":
+        df = df.select(*key_cols, "change", _change_text(df).alias("values"))
+    _print(df, args.format)
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from lakehouse import audit
+
+    spark, ref, _ = _open(args)
+    if not args.yes:
+        raise LakehouseError(f"restore replaces the current data of {ref}; add --yes to confirm")
+    done = audit.restore(spark, ref, version=args.version, timestamp=args.as_of, confirm=True, reason=args.reason)
+    m = done.metrics
+    print(f"restored {done.table} to version {done.restored_version}: new version {done.version} "
+          f"(run {done.run_id}; {m['num_restored_files']} files restored, {m['num_removed_files']} removed)")
+    return 0
+
+
+def _vacuum(args: argparse.Namespace) -> int:
+    from lakehouse import audit
+
+    spark, ref, profile = _open(args)
+    done = audit.vacuum(spark, ref, args.retain_hours, audit_window_days=profile.audit.retention_days,
+                        force=args.force)
+    deleted = "" if done.deleted_files is None else f"; {done.deleted_files} files deleted"
+    print(f"vacuumed {done.table}: kept the files of the last {done.retain_hours:g} hours{deleted}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def _open(args: argparse.Namespace):
+    """The session, the table the command names, and the profile (for the audit window)."""
+    from lakehouse.cli import _spark
+    from lakehouse.table import TableRef
+
+    profile = load_profile(args.profile, args.conf_dir)
+    spark = _spark(profile, args)
+    if not args.debug:  # PySpark logs every SQL analysis error to stderr itself; the CLI prints one line
+        for name in QUERY_CONTEXT_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    ref = TableRef.parse(args.table)  # a relative path is relative to the current folder
+    if not ref.exists(spark):
+        raise TableError(f"no Delta table at {args.table}")
+    return spark, ref, profile
+
+
+def _print(df, fmt: str, limit: int | None = None) -> None:
+    from lakehouse.render import render
+
+    text = render(df, fmt, limit=limit)
+    if text:
+        print(text)
+
+
+def _iso(column: str):
+    """A timestamp as ISO text with milliseconds and the session zone's offset (``Z`` for UTC)."""
+    from pyspark.sql import functions as F
+
+    return F.date_format(column, "yyyy-MM-dd HH:mm:ss.SSSXXX").alias(column)
+
+
+def _change_text(df):
+    """``col: before → after`` for each changed column (the row's values for an insert or delete)."""
+    from pyspark.sql import functions as F
+
+    fields = df.schema["after"].dataType.fieldNames()
+
+    def text(side: str, name: str):
+        return F.coalesce(F.col(side).getField(name).cast("string"), F.lit("NULL"))
+
+    def one(name: str):
+        update = F.concat(F.lit(f"{name}: "), text("before", name), F.lit(" → "), text("after", name))
+        row = F.concat(F.lit(f"{name}="), F.when(F.col("change") == "insert", text("after", name))
+                       .otherwise(text("before", name)))
+        return F.when(F.array_contains("changed_columns", name),
+                      F.when(F.col("change") == "update", update).otherwise(row))
+
+    parts = [one(name) for name in fields]
+    return F.concat_ws(", ", *parts)
+
+
+def _key_values(spark, ref, pairs: list[str]) -> dict:
+    """``["order_id=1003"]`` → ``{"order_id": 1003}``, each value converted to the column's type."""
+    from pyspark.sql import types as T
+
+    from lakehouse import timetravel
+
+    if not pairs:
+        return {}
+    schema = ref.read(spark.read).schema
+    values = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise LakehouseError(f"--key expects COLUMN=VALUE, got {pair!r}")
+        if name not in schema.fieldNames():
+            raise TableError(f"unknown column {name!r} in {ref} (columns: {', '.join(schema.fieldNames())})")
+        kind = schema[name].dataType
+        try:
+            if isinstance(kind, T.IntegralType):
+                values[name] = int(text)
+            elif isinstance(kind, T.DecimalType):
+                values[name] = decimal.Decimal(text)
+            elif isinstance(kind, (T.FloatType, T.DoubleType)):
+                values[name] = float(text)
+            elif isinstance(kind, T.BooleanType):
+                values[name] = {"true": True, "false": False}[text.lower()]
+            elif isinstance(kind, T.DateType):
+                values[name] = dt.date.fromisoformat(text)
+            elif isinstance(kind, T.TimestampType):
+                values[name] = timetravel.resolve(spark, text)
+            else:
+                values[name] = text
+        except (ValueError, KeyError, decimal.InvalidOperation):
+            raise LakehouseError(f"--key {pair!r}: {text!r} is not a {kind.simpleString()}") from None
+    return values

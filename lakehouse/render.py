@@ -1,0 +1,67 @@
+"""DataFrames as text for the CLI: aligned columns for people, JSON lines or CSV for machines.
+
+Values are turned into text by Spark (timestamps in the session time zone, nested
+values as JSON), so the Python process's local time zone never shows through.
+``render`` returns a string; only the CLI prints.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, DataType, MapType, NumericType, StructType
+
+FORMATS = ("table", "json", "csv")
+NULL = "NULL"
+
+
+def render(df: DataFrame, fmt: str, *, limit: int | None = None) -> str:
+    """``df`` as ``table`` (aligned columns), ``json`` (one object per line) or ``csv``."""
+    if fmt == "json":
+        rows = df.select(F.to_json(F.struct(*[_col(c) for c in df.columns]), {"ignoreNullFields": "false"}))
+        return "\n".join(r[0] for r in _rows(rows, limit))
+    columns, rows = text_rows(df, limit)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        return out.getvalue().rstrip("\n")
+    numeric = [isinstance(f.dataType, NumericType) for f in df.schema.fields]
+    return table(columns, rows, numeric)
+
+
+def text_rows(df: DataFrame, limit: int | None = None) -> tuple[list[str], list[list[str | None]]]:
+    """Column names and every value as text (``None`` for NULL), converted by Spark."""
+    texts = df.select(*[_text(_col(f.name), f.dataType).alias(f.name) for f in df.schema.fields])
+    return list(df.columns), [list(r) for r in _rows(texts, limit)]
+
+
+def table(columns: list[str], rows: list[list[str | None]], numeric: list[bool] | None = None) -> str:
+    """Aligned columns under a header and a rule; numbers right-aligned."""
+    numeric = numeric or [False] * len(columns)
+    cells = [[NULL if v is None else v for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w)
+                         for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def _col(name: str) -> Column:
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def _text(col: Column, data_type: DataType) -> Column:
+    if isinstance(data_type, (StructType, ArrayType, MapType)):
+        return F.to_json(col)
+    return col.cast("string")
+
+
+def _rows(df: DataFrame, limit: int | None) -> list:
+    return (df.limit(limit) if limit is not None else df).collect()
