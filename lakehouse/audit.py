@@ -24,7 +24,7 @@ Rules:
   the non-key columns; ``NULL`` when the row did not exist).  Read from the change
   data feed when it covers the whole range, else by comparing the two snapshots by
   key; both give the same rows.  Keys must identify a row; they come from ``keys``,
-  else from the table property ``lakehouse.merge.keys`` (comma-separated).
+  else the merge keys recorded in the lineage of the table's newest lakehouse merge run.
 * **Restore** needs ``confirm=True`` and commits a ``RESTORE`` whose
   ``userMetadata`` carries lakehouse lineage (job ``restore``, a run id, the restored
   version and the reason).
@@ -62,11 +62,8 @@ from lakehouse.errors import LakehouseError, TableError, spark_message
 from lakehouse.lineage import USER_METADATA, RunLineage, commit_conf
 from lakehouse.table import TableRef
 
-__all__ = ["KEYS_PROPERTY", "Restored", "Vacuumed", "as_of", "changes", "history", "record_history",
+__all__ = ["Restored", "Vacuumed", "as_of", "changes", "history", "record_history",
            "restore", "vacuum", "version_at"]
-
-KEYS_PROPERTY = "lakehouse.merge.keys"
-"""Table property naming the key columns (comma-separated) that ``changes`` uses by default."""
 
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 
@@ -243,10 +240,10 @@ def _key_columns(spark: SparkSession, ref: TableRef, version: int, keys: Sequenc
                  key_filter: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:
     columns = _read_version(spark, ref, version).columns
     if not keys:
-        keys = list(key_filter) if key_filter else _keys_property(spark, ref)
+        keys = list(key_filter) if key_filter else _recorded_keys(spark, ref)
     if not keys:
-        raise LakehouseError(f"which columns identify a row of {ref}? pass keys (CLI: --keys col,...) "
-                             f"or set the table property {KEYS_PROPERTY}")
+        raise LakehouseError(f"which columns identify a row of {ref}? pass keys (CLI: --keys col,...); "
+                             "none are recorded by a lakehouse merge run")
     unknown = [k for k in [*keys, *(key_filter or {})] if k not in columns]
     if unknown:
         raise TableError(f"unknown column {unknown[0]!r} in {ref} (columns: {', '.join(columns)})")
@@ -256,10 +253,13 @@ def _key_columns(spark: SparkSession, ref: TableRef, version: int, keys: Sequenc
     return list(keys), [c for c in columns if c not in keys]
 
 
-def _keys_property(spark: SparkSession, ref: TableRef) -> list[str]:
-    properties = ref.delta(spark).detail().first()["properties"] or {}
-    text = properties[KEYS_PROPERTY] if KEYS_PROPERTY in properties else ""
-    return [k.strip() for k in text.split(",") if k.strip()]
+def _recorded_keys(spark: SparkSession, ref: TableRef) -> list[str]:
+    """The merge keys in the lineage of the newest commit of a lakehouse merge job."""
+    for row in ref.delta(spark).history().select("userMetadata").collect():  # newest first
+        lineage = RunLineage.from_user_metadata(row["userMetadata"])
+        if lineage and lineage.keys:
+            return list(lineage.keys)
+    return []
 
 
 def _matching(df: DataFrame, key_filter: Mapping[str, Any] | None) -> DataFrame:

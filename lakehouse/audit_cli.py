@@ -10,13 +10,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import decimal
-import logging
 
 from lakehouse.errors import LakehouseError, TableError
 from lakehouse.loader import load_profile
-
-QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
-
 
 def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``history``, ``show``, ``diff``, ``restore`` and ``vacuum`` to the ``lakehouse`` parser."""
@@ -49,7 +45,7 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="start", type=int, required=True, metavar="N")
     p.add_argument("--to", dest="end", type=int, metavar="M", help="default: the latest version")
     p.add_argument("--keys", metavar="COL,...", help="key columns (default: the --key columns or the "
-                                                    "table property lakehouse.merge.keys)")
+                                                    "keys recorded by the table's merge job)")
     p.add_argument("--method", choices=("auto", "cdf", "snapshot"), default="auto",
                    help="change data feed, snapshot comparison, or the feed when it covers the range")
     p.set_defaults(handler=_diff)
@@ -162,9 +158,6 @@ def _open(args: argparse.Namespace):
 
     profile = load_profile(args.profile, args.conf_dir)
     spark = _spark(profile, args)
-    if not args.debug:  # PySpark logs every SQL analysis error to stderr itself; the CLI prints one line
-        for name in QUERY_CONTEXT_LOGGERS:
-            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     ref = TableRef.parse(args.table)  # a relative path is relative to the current folder
     if not ref.exists(spark):
         raise TableError(f"no Delta table at {args.table}")

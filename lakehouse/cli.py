@@ -7,6 +7,7 @@ and exits 1; ``--debug`` shows the traceback.  ``validate`` never starts Spark.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from lakehouse.errors import LakehouseError, SpecError
 from lakehouse.loader import load_job, load_profile, project_dir_for
+
+QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,8 +96,10 @@ def _spark(profile, args: argparse.Namespace):
     from lakehouse.session import get_spark
 
     spark = get_spark(profile)
-    if not args.debug:
+    if not args.debug:  # errors reach the user as one line, not as Spark's log
         spark.sparkContext.setLogLevel("ERROR")
+        for name in QUERY_CONTEXT_LOGGERS:  # PySpark logs each SQL analysis error itself
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     return spark
 
 

@@ -34,6 +34,8 @@ class RunLineage:
     source_files: list[str] = field(default_factory=list)
     source_file_count: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)
+    """The merge keys (merge mode only): what audit diffs match rows by."""
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -102,14 +102,16 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
         df = apply_transforms(source.df, spec.transform, Path(project_dir) / "sql")
         require_columns(df, spec.target.partition_by, "target.partition_by")
         null_dropped = resolved = 0
+        merge_keys: list[str] = []
         if isinstance(spec.target, MergeTarget):
+            merge_keys = list(spec.target.merge.keys)
             keyed = one_row_per_key(df, spec.target.merge)
             df, null_dropped, resolved = keyed.df, keyed.null_keys_dropped, keyed.duplicates_resolved
             df = _with_delete_flag(df, spec.target.merge.delete_when)
         df = df.cache()
         lineage = RunLineage(
             job=spec.name, run_date=run_date.isoformat(), run_id=run_id or uuid.uuid4().hex[:12],
-            mode=spec.target.mode, source_files=source.files, source_file_count=len(source.files),
+            mode=spec.target.mode, keys=merge_keys, source_files=source.files, source_file_count=len(source.files),
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
                   "null_keys_dropped": null_dropped, "duplicates_resolved": resolved, "increment": df.count()})
         write = writers.Write(spark=spark, table=table, target=spec.target, df=df, lineage=lineage,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
@@ -9,6 +10,7 @@ from pyspark.sql import DataFrame, DataFrameReader, DataFrameWriter, SparkSessio
 
 from lakehouse._sql import TABLE_NAME_RE, quote_ident, quote_table_name
 from lakehouse.errors import TableError
+from lakehouse.profile import is_uri
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class TableRef:
         """A metastore name if ``text`` looks like ``schema.table``, else a path."""
         if TABLE_NAME_RE.match(text) and "." in text and not text.startswith("."):
             return cls(name=text)
-        return cls(path=text)
+        return cls(path=text if is_uri(text) else os.path.abspath(text))
 
     def __str__(self) -> str:
         return self.name or self.path or ""
