@@ -80,8 +80,9 @@ class RunSummary:
                          + (" (creates the table)" if o.created else ""))
         lines.append(f"  partitions  {_partitions_text(self.partitions)}")
         if o.version is not None and not self.dry_run:
-            files = (f" ({o.files_added} files added, {o.files_removed or 0} removed)"
-                     if o.files_added is not None else "")
+            files = (" (unchanged)" if self.skipped else
+                     f" ({o.files_added} files added, {o.files_removed or 0} removed)" if o.files_added is not None
+                     else "")
             lines.append(f"  version     {o.version}{files}")
         lines.append(f"  duration    {self.seconds:.1f} s")
         return "\n".join(lines)

@@ -80,6 +80,8 @@ def test_changes_from_change_feed_and_snapshots_agree(spark, audit_table):
     snap = audit.changes(spark, audit_table.path, 0, 2, keys=["id"], method="snapshot")
     assert _plain(cdf) == EXPECTED_0_TO_2
     assert_df_equality(cdf, snap, ignore_row_order=True)
+    recorded = audit.changes(spark, audit_table.path, 0, 2)  # keys from the merge runs' lineage
+    assert_df_equality(recorded, cdf, ignore_row_order=True)
     one = audit.changes(spark, audit_table.path, 1, 2, key_filter={"id": 2})  # keys from the filter
     assert [(r.id, r.change, r.changed_columns) for r in one.collect()] == [(2, "update", ["name", "seq"])]
 

@@ -13,7 +13,7 @@ def test_history_names_the_run_and_its_files(spark, project, run):
     row = spark.sql(f"DESCRIBE HISTORY delta.`{table_path(project)}`").select("version", "userMetadata").first()
     assert row["version"] == 0
     assert json.loads(row["userMetadata"]) == {"lakehouse": {
-        "job": "things", "run_date": "2024-01-01", "run_id": summary.run_id, "mode": "merge",
+        "job": "things", "run_date": "2024-01-01", "run_id": summary.run_id, "mode": "merge", "keys": ["id"],
         "source_files": [f"file://{f1}", f"file://{f2}"], "source_file_count": 2,
         "rows": {"read": 3, "malformed_dropped": 0, "null_keys_dropped": 0, "duplicates_resolved": 0,
                  "increment": 3}}}
