@@ -6,7 +6,9 @@ The runner only wires the stages together; each stage lives in its own module
 
 Example, in a ``pyspark`` shell or a notebook::
 
-    from lakehouse import load_job, load_profile, run_job
+    from lakehouse.loader import load_job, load_profile
+    from lakehouse.runner import run_job
+
     summary = run_job(load_job("jobs/orders.yaml"), load_profile("local", "conf"), "2024-03-01",
                       project_dir=".")
     print(summary.render())
