@@ -101,6 +101,7 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
     spark = spark or get_spark(profile)
 
     source = read_source(spark, spec.source, location)
+    cached = [source.df]
     try:
         df = apply_transforms(source.df, spec.transform, Path(project_dir) / "sql")
         require_columns(df, spec.target.partition_by, "target.partition_by")
@@ -112,6 +113,7 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
             df, null_dropped, resolved = keyed.df, keyed.null_keys_dropped, keyed.duplicates_resolved
             df = _with_delete_flag(df, spec.target.merge.delete_when)
         df = df.cache()
+        cached.append(df)
         lineage = RunLineage(
             job=spec.name, run_date=run_date.isoformat(), run_id=run_id or uuid.uuid4().hex[:12],
             mode=spec.target.mode, keys=merge_keys, source_files=source.files, source_file_count=len(source.files),
@@ -121,9 +123,9 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
                               retention_days=spec.target.retention_days or profile.audit.retention_days,
                               partitions=writers.partition_values(df, spec.target.partition_by))
         outcome = writers.plan(write) if dry_run else writers.write(write, force=force)
-        df.unpersist()
     finally:
-        source.df.unpersist()
+        for frame in cached:
+            frame.unpersist()
     return RunSummary(job=spec.name, run_date=lineage.run_date, run_id=lineage.run_id, table=str(table),
                       mode=spec.target.mode, dry_run=dry_run, rows_read=source.rows_read,
                       malformed_dropped=source.malformed, null_keys_dropped=null_dropped,

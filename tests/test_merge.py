@@ -3,7 +3,7 @@
 import pytest
 from chispa import assert_df_equality
 
-from lakehouse.errors import DataError
+from lakehouse.errors import DataError, SpecError
 from tests.jobs import expected, merge_spec, raw, read_table, table_path
 
 D1, D2 = "2024-01-01", "2024-01-02"
@@ -101,3 +101,15 @@ def test_table_columns_must_match(spark, project, run):
     with pytest.raises(DataError, match=r"not in the table \['extra'\]; nothing was written"):
         run(spec, D2)
     assert spark.sql(f"DESCRIBE HISTORY delta.`{table_path(project)}`").count() == 1
+
+
+def test_declared_partitioning_must_match_the_table(spark, project, run):
+    raw(project, D1, "1,a,2024-01-01,1,I")
+    run(merge_spec(), D1)
+    spec = merge_spec()
+    spec["target"]["partition_by"] = []
+    raw(project, D2, "2,b,2024-01-02,1,I")
+    with pytest.raises(SpecError) as err:
+        run(spec, D2)
+    assert str(err.value) == f"<spec>: target.partition_by: table {table_path(project)} is partitioned by ['day'], " \
+                             "the spec declares []"
