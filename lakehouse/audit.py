@@ -59,6 +59,7 @@ from pyspark.sql import functions as F
 from lakehouse import timetravel
 from lakehouse._sql import quote_ident
 from lakehouse.errors import LakehouseError, TableError, spark_message
+from lakehouse.metrics import FILE_METRICS, ROW_METRICS, WRITE_OPERATIONS
 from lakehouse.lineage import USER_METADATA, RunLineage, commit_conf
 from lakehouse.table import TableRef
 
@@ -70,17 +71,6 @@ RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 Method = Literal["auto", "cdf", "snapshot"]
 TableLike = Union[str, TableRef]
 
-_WRITE_OPS = ("WRITE", "CREATE TABLE AS SELECT", "REPLACE TABLE AS SELECT",
-              "CREATE OR REPLACE TABLE AS SELECT", "STREAMING UPDATE")
-_ROW_METRICS = {  # history column: operationMetrics names, first present wins
-    "rows_inserted": ("numTargetRowsInserted",),
-    "rows_updated": ("numTargetRowsUpdated", "numUpdatedRows"),
-    "rows_deleted": ("numTargetRowsDeleted", "numDeletedRows"),
-}
-_FILE_METRICS = {
-    "files_added": ("numTargetFilesAdded", "numFiles", "numAddedFiles", "numRestoredFiles"),
-    "files_removed": ("numTargetFilesRemoved", "numRemovedFiles"),
-}
 _LINEAGE_SCHEMA = ("struct<lakehouse: struct<job: string, run_date: string, run_id: string, "
                    "source_files: array<string>>>")
 _PRE_IMAGE = ("delete", "update_preimage")
@@ -160,16 +150,16 @@ def _history_frame(raw: DataFrame, readable: list[int]) -> DataFrame:
     def metric(names: Sequence[str]) -> Column:
         return F.coalesce(*[F.try_element_at(metrics, F.lit(n)).cast("long") for n in names])
 
-    written = F.when(op.isin(*_WRITE_OPS), metric(("numOutputRows",)))
-    inserted = F.coalesce(metric(_ROW_METRICS["rows_inserted"]), written)
-    reports_rows = F.coalesce(inserted, *[metric(n) for n in _ROW_METRICS.values()]).isNotNull()
+    written = F.when(op.isin(*WRITE_OPERATIONS), metric(("numOutputRows",)))
+    inserted = F.coalesce(metric(ROW_METRICS["inserted"]), written)
+    reports_rows = F.coalesce(inserted, *[metric(n) for n in ROW_METRICS.values()]).isNotNull()
     rows = {"rows_inserted": inserted,
-            **{name: metric(names) for name, names in _ROW_METRICS.items() if name != "rows_inserted"}}
+            **{f"rows_{name}": metric(names) for name, names in ROW_METRICS.items() if name != "inserted"}}
     lineage = F.from_json("userMetadata", _LINEAGE_SCHEMA).getField("lakehouse")
     return raw.select(
         F.col("version"), F.col("timestamp"), op.alias("operation"),
         *[F.when(reports_rows, F.coalesce(expr, F.lit(0))).alias(name) for name, expr in rows.items()],
-        *[metric(names).alias(name) for name, names in _FILE_METRICS.items()],
+        *[metric(names).alias(name) for name, names in FILE_METRICS.items()],
         F.when(op == "RESTORE", F.try_element_at("operationParameters", F.lit("version")).cast("long"))
          .alias("restored_version"),
         *[lineage.getField(c).alias(c) for c in ("job", "run_date", "run_id", "source_files")],

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 
 from lakehouse._sql import partition_predicate, quote_ident
 from lakehouse.errors import DataError, SpecError
+from lakehouse import metrics
 from lakehouse.lineage import RunLineage, commit_conf, lineage_conf
 from lakehouse.spec import AppendTarget, MergeOptions, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
 from lakehouse.table import TableRef
@@ -93,40 +94,70 @@ def partition_values(df: DataFrame, partition_by: list[str]) -> list[tuple]:
 def write(w: Write, *, force: bool = False) -> Outcome:
     """Commit ``w`` to its table; a re-run of a loaded run date is skipped unless ``force``."""
     before = w.table.version(w.spark) if w.table.exists(w.spark) else None
-    settings = lineage_conf(w.lineage, idempotent=not force)
+    load = previous_load(w.spark, w.table, w.lineage) if before is not None else None
+    if load and load.in_effect and not force:
+        return Outcome(version=before, skipped_for_version=load.version)
+    if before is not None:
+        _check_table(w)
+    replaced = _plan(w.target, w).deleted if before is not None and _replaces_rows(w.target) else None
+    # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
+    # under the same id would be skipped by Delta, so such a reload goes without one.
+    settings = lineage_conf(w.lineage, idempotent=not force and load is None)
     if isinstance(w.target, MergeTarget):
         settings[MERGE_REPARTITION] = str(w.target.repartition).lower()
     with commit_conf(w.spark, settings):
         if before is None:
             _save(w, w.rows, "append", create=True)
         else:
-            _check_table(w)
             _commit(w.target, w)
     after = w.table.version(w.spark)
-    if after == before:
-        return Outcome(version=after, skipped_for_version=find_run(w.spark, w.table, w.lineage))
-    return _outcome(w, after, created=before is None)
+    if after == before:  # Delta skipped it: the same run date committed concurrently
+        return Outcome(version=after, skipped_for_version=after)
+    return _outcome(w, after, created=before is None, deleted=replaced)
 
 
 def plan(w: Write) -> Outcome:
     """What :func:`write` would do, computed from the data; commits nothing."""
     if not w.table.exists(w.spark):
         return Outcome(inserted=w.rows.count(), created=True)
+    load = previous_load(w.spark, w.table, w.lineage)
+    if load and load.in_effect:
+        return Outcome(skipped_for_version=load.version)
     _check_table(w)
-    loaded = find_run(w.spark, w.table, w.lineage)
-    if loaded is not None:
-        return Outcome(skipped_for_version=loaded)
     return _plan(w.target, w)
 
 
-def find_run(spark: SparkSession, table: TableRef, lineage: RunLineage) -> int | None:
-    """The latest version a run of the same job and run date committed, from the table history."""
-    history = table.delta(spark).history().select("version", "userMetadata").collect()
-    for row in history:  # newest first
+@dataclass(frozen=True)
+class Load:
+    """The latest commit of a job for one run date, and whether a RESTORE undid it since."""
+
+    version: int
+    in_effect: bool
+
+
+def previous_load(spark: SparkSession, table: TableRef, lineage: RunLineage) -> Load | None:
+    """Find the latest commit of ``lineage``'s job and run date in the table history."""
+    history = (table.delta(spark).history()
+               .select("version", "operation", "operationParameters", "userMetadata").collect())
+    for i, row in enumerate(history):  # newest first
         found = RunLineage.from_user_metadata(row["userMetadata"])
         if found and (found.job, found.run_date) == (lineage.job, lineage.run_date):
-            return row["version"]
+            undone = any(_restored_to(later) is not None and _restored_to(later) < row["version"]
+                         for later in history[:i])
+            return Load(version=row["version"], in_effect=not undone)
     return None
+
+
+def _restored_to(commit) -> int | None:
+    """The version a RESTORE commit went back to (None for other commits, or a restore by time)."""
+    parameters = commit["operationParameters"] or {}
+    if commit["operation"] != "RESTORE" or not parameters.get("version"):  # Delta's own map, not a spec
+        return None
+    return int(parameters["version"])
+
+
+def _replaces_rows(target: Target) -> bool:
+    return isinstance(target, (OverwriteTarget, ReplacePartitionsTarget))
 
 
 # ------------------------------------------------------------------ per-mode commits
@@ -143,6 +174,8 @@ def _(target: AppendTarget, w: Write) -> None:
 
 @_commit.register
 def _(target: OverwriteTarget, w: Write) -> None:
+    if w.rows.isEmpty():
+        raise DataError(f"the run has no rows: overwrite would empty table {w.table}; nothing was written")
     _save(w, w.rows, "overwrite")
 
 
@@ -271,23 +304,14 @@ def _check_table(w: Write) -> None:
 
 # ------------------------------------------------------------------------- outcomes
 
-_METRICS = {  # Outcome field: operationMetrics names, first present wins
-    "inserted": ("numTargetRowsInserted", "numOutputRows"),
-    "updated": ("numTargetRowsUpdated",),
-    "deleted": ("numTargetRowsDeleted", "numDeletedRows"),
-    "files_added": ("numTargetFilesAdded", "numFiles", "numAddedFiles"),
-    "files_removed": ("numTargetFilesRemoved", "numRemovedFiles"),
-}
-
-
-def _outcome(w: Write, version: int, *, created: bool) -> Outcome:
-    row = w.table.delta(w.spark).history(1).select("operationMetrics").first()
-    metrics = dict(row["operationMetrics"] or {})
-    values = {}
-    for name, keys in _METRICS.items():
-        found = next((int(metrics[k]) for k in keys if k in metrics), None)
-        values[name] = found if found is not None or name.startswith("files") else 0
-    return Outcome(version=version, created=created, **values)
+def _outcome(w: Write, version: int, *, created: bool, deleted: int | None) -> Outcome:
+    row = w.table.delta(w.spark).history(1).select("operation", "operationMetrics").first()
+    values = metrics.normalise(row["operation"], row["operationMetrics"] or {})
+    if deleted is not None:  # a WRITE that replaced rows does not report how many
+        values["deleted"] = deleted
+    rows = {k: values[k] or 0 for k in ("inserted", "updated", "deleted")}
+    return Outcome(version=version, created=created, files_added=values["files_added"],
+                   files_removed=values["files_removed"], **rows)
 
 
 @singledispatch

@@ -1,8 +1,10 @@
 """Running a job twice for one run date leaves the table as after one run."""
 
+import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
 
+from lakehouse.errors import DataError
 from lakehouse.lineage import TXN_APP_ID, TXN_VERSION, USER_METADATA
 from tests.jobs import merge_spec, raw, read_table, table_path, write_spec
 
@@ -59,3 +61,30 @@ def test_commit_settings_do_not_leak(spark, project, run):
     assert [spark.conf.get(k, None) for k in (USER_METADATA, TXN_APP_ID, TXN_VERSION)] == [None, None, None]
     spark.range(1).write.format("delta").save(str(project / "lake" / "other"))
     assert DeltaTable.forPath(spark, str(project / "lake" / "other")).history(1).first()["userMetadata"] is None
+
+
+def test_rerun_after_restore_loads_again(spark, project, run):
+    raw(project, D1, "1,a,2024-01-01,1,I")
+    run(write_spec("append"), D1)
+    raw(project, D2, "2,b,2024-01-02,1,I")
+    run(write_spec("append"), D2)
+    DeltaTable.forPath(spark, table_path(project)).restoreToVersion(0)  # undoes the load of D2
+    again = run(write_spec("append"), D2)
+    assert not again.skipped and again.outcome.version == 3
+    assert sorted(r.id for r in read_table(spark, project).collect()) == [1, 2]
+    assert run(write_spec("append"), D2).skipped and run(write_spec("append"), D1).skipped
+
+
+def test_overwrite_counts_replaced_rows_and_refuses_to_empty_the_table(spark, project, run):
+    raw(project, D1, "1,a,2024-01-01,1,I", "2,b,2024-01-01,1,I")
+    run(write_spec("overwrite"), D1)
+    raw(project, D2, "3,c,2024-01-02,1,I")
+    dry = run(write_spec("overwrite"), D2, dry_run=True)
+    real = run(write_spec("overwrite"), D2)
+    assert (dry.outcome.inserted, dry.outcome.deleted) == (real.outcome.inserted, real.outcome.deleted) == (1, 2)
+    spec = write_spec("overwrite")
+    spec["transform"] = {"filter": ["id > 100"]}
+    raw(project, "2024-01-03", "4,d,2024-01-03,1,I")
+    with pytest.raises(DataError, match="overwrite would empty table"):
+        run(spec, "2024-01-03")
+    assert read_table(spark, project).count() == 1
