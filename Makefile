@@ -1,4 +1,4 @@
-# Two entry points for a fresh machine (Python 3.10+ and Java 17 are all they need):
+# Two entry points for a fresh machine (Python 3.11+ and Java 17 are all they need):
 #   make demo   installs everything into .venv and runs the demo jobs end to end
 #   make test   installs everything into .venv and runs the test suite
 VENV ?= .venv

@@ -35,7 +35,9 @@ def sql_literal(value: object) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, dt.datetime):
-        return f"TIMESTAMP'{value.isoformat(sep=' ')}'"
+        # PySpark collects timestamps as naive local time of this Python process; with an
+        # explicit offset the literal means the same instant whatever the session time zone.
+        return f"TIMESTAMP'{value.astimezone(dt.timezone.utc).isoformat(sep=' ')}'"
     if isinstance(value, dt.date):
         return f"DATE'{value.isoformat()}'"
     if isinstance(value, str):

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import decimal
 
+from lakehouse.cli import positive_int
 from lakehouse.errors import LakehouseError, TableError
 from lakehouse.loader import load_profile
 
@@ -29,7 +30,7 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("history", parents=[common, output, key],
                        help="the table's versions with run lineage; with --key, one record's history")
-    p.add_argument("--limit", type=int, metavar="N", help="only the N newest versions")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="only the N newest versions")
     p.set_defaults(handler=_history)
 
     p = sub.add_parser("show", parents=[common, output], help="rows of the table as of a version or time")
@@ -38,7 +39,7 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     when.add_argument("--as-of", metavar="TIMESTAMP",
                       help="ISO 8601; without an offset it is read in the Spark session time zone")
     p.add_argument("--where", metavar="EXPR", help="Spark SQL condition on the rows")
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N rows (default 20)")
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N", help="at most N rows (default 20)")
     p.set_defaults(handler=_show)
 
     p = sub.add_parser("diff", parents=[common, output, key], help="changed rows between two versions")

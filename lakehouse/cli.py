@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from lakehouse.errors import LakehouseError, SpecError
-from lakehouse.loader import load_job, load_profile, project_dir_for
+from lakehouse.loader import CONF_DIR_ENV, load_job, load_profile, project_dir_for
 
 QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 
@@ -32,8 +32,22 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{type(exc).__name__}: {spark_message(exc)}", args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes end like every other mistake: one line, exit code 1."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(1, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lakehouse", description="Declarative Delta Lake batch jobs.")
+    parser = _Parser(prog="lakehouse", description="Declarative Delta Lake batch jobs.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Spark's log")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -45,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("job", metavar="JOB.yaml")
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the run date")
     p.add_argument("--profile", help="profile name in conf/ or a YAML path (default: $LAKEHOUSE_PROFILE or local)")
-    p.add_argument("--conf-dir", help="folder of profiles (default: conf/ of the job's project)")
+    p.add_argument("--conf-dir", help="folder of profiles (default: $LAKEHOUSE_CONF_DIR, else conf/ of the "
+                                      "job's project)")
     p.add_argument("--dry-run", action="store_true", help="report what the write would do; commit nothing")
     p.add_argument("--force", action="store_true", help="load the run date again even if it was loaded")
     p.set_defaults(handler=_run)
@@ -64,14 +79,19 @@ def _validate(args: argparse.Namespace) -> int:
     files: list[Path] = []
     for path in map(Path, args.paths):
         files += sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
-    for file in files:
-        spec = load_job(file)
+    if not files:
+        raise SpecError("no job specs (*.yaml) found", file=" ".join(args.paths))
+    failed = 0
+    for file in files:  # report every file, not just the first bad one
         try:
+            spec = load_job(file)
             spec.transform.sql_path(project_dir_for(file) / "sql")
         except SpecError as exc:
-            raise SpecError(exc.message, file=str(file), field=exc.field) from None
+            failed += 1
+            _fail(str(SpecError(exc.message, file=exc.file or str(file), field=exc.field, line=exc.line)), args)
+            continue
         print(f"ok  {file}  ({spec.name}: {spec.source.format} -> {spec.target.mode})")
-    return 0
+    return 1 if failed else 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -79,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
 
     spec = load_job(args.job)
     project = project_dir_for(args.job)
-    profile = load_profile(args.profile, args.conf_dir or project / "conf")
+    profile = load_profile(args.profile, args.conf_dir or os.environ.get(CONF_DIR_ENV) or project / "conf")
     spark = _spark(profile, args)
     try:
         summary = run_job(spec, profile, args.date, project_dir=project, spark=spark,

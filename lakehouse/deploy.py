@@ -21,8 +21,8 @@ import os
 from typing import Any, Sequence
 
 from lakehouse.loader import load_job
-from lakehouse.package import BUNDLE_ALIAS, Artifacts, PackageError, conf_value, relative_to_project, submit_command
-from lakehouse.profile import Profile
+from lakehouse.package import BUNDLE_ALIAS, Artifacts, PackageError, relative_to_project, submit_command
+from lakehouse.profile import Profile, conf_value
 
 EMR_DATE_PLACEHOLDER = "{{ ds }}"
 """Default run date of an EMR step: filled in by the scheduler that submits it (Airflow's ``ds``)."""

@@ -2,8 +2,7 @@
 
 Every mistake a user can make (a bad job spec, a missing file, an increment with
 duplicate or null keys) raises a subclass of :class:`LakehouseError`.  The CLI
-prints such an error as a single line and exits 1; anything else is a bug and
-keeps its traceback.
+prints any error as a single line and exits 1; ``--debug`` adds the traceback.
 """
 
 from __future__ import annotations

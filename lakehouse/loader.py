@@ -65,6 +65,8 @@ def _load_model(path: Path, model: type[M]) -> M:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError("file not found", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise SpecError("not UTF-8 text", file=str(path)) from None
     except OSError as exc:
         raise SpecError(f"cannot read file: {exc.strerror}", file=str(path)) from None
     try:
@@ -77,10 +79,26 @@ def _load_model(path: Path, model: type[M]) -> M:
                         line=mark.line + 1 if mark else None) from None
     if not isinstance(data, dict):
         raise SpecError("expected a mapping of keys at the top level", file=str(path), line=1)
+    _reject_duplicate_keys(root, str(path))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise _spec_error(exc, data, root, str(path)) from None
+
+
+def _reject_duplicate_keys(node: yaml.Node, file: str, where: str = "") -> None:
+    """YAML lets a later key silently replace an earlier one; in a spec that hides a mistake."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            field = f"{where}.{key.value}" if where else str(key.value)
+            if key.value in seen:
+                raise SpecError("duplicate key", file=file, field=field, line=key.start_mark.line + 1)
+            seen.add(key.value)
+            _reject_duplicate_keys(value, file, field)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _reject_duplicate_keys(item, file, f"{where}[{i}]")
 
 
 def _spec_error(exc: ValidationError, data: Any, root: yaml.Node | None, file: str) -> SpecError:
@@ -96,6 +114,7 @@ def _spec_error(exc: ValidationError, data: Any, root: yaml.Node | None, file: s
     return SpecError(message, file=file, field=_format_loc(loc) or None, line=_line_of(root, loc))
 
 
+UNION_MEMBERS = ("str", "bool", "int", "float")
 DISCRIMINATORS = ("format", "mode")
 """Fields that choose a model of a discriminated union (`source.format`, `target.mode`)."""
 
@@ -104,8 +123,8 @@ def _yaml_loc(loc: tuple, data: Any) -> list:
     """The pydantic location as written in the YAML: without the union tags pydantic inserts."""
     out, node, tag_skipped = [], data, False
     for part in loc:
-        if part == "[key]":  # pydantic's marker for an error in a mapping key, not a YAML key
-            continue
+        if part == "[key]" or (part in UNION_MEMBERS and not (isinstance(node, dict) and part in node)):
+            continue  # pydantic's markers (a mapping key; the member of a plain union), not YAML keys
         if (isinstance(node, dict) and not tag_skipped
                 and any(key in node and node[key] == part for key in DISCRIMINATORS)):
             tag_skipped = True  # e.g. ('target', 'merge', ...) where 'merge' is target.mode

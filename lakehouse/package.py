@@ -33,7 +33,7 @@ from typing import Iterable, Sequence
 import lakehouse
 from lakehouse.errors import LakehouseError
 from lakehouse.loader import load_job
-from lakehouse.profile import DELTA_CONFS, JARS_DIR_ENV, Profile
+from lakehouse.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
 
 BUNDLE_FOLDERS = ("jobs", "conf", "sql")
 BUNDLE_ALIAS = "bundle"
@@ -204,11 +204,6 @@ def _submit_confs(profile: Profile, extra: Iterable[str]) -> dict[str, str]:
             raise PackageError(f"--conf expects key=value, got {item!r}")
         confs[key] = value
     return confs
-
-
-def conf_value(value: object) -> str:
-    """A profile conf value as Spark spells it (``true``, not ``True``)."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _files(folder: Path) -> list[Path]:

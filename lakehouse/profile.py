@@ -124,6 +124,11 @@ class Profile(Model):
         })
 
 
+def conf_value(value: object) -> str:
+    """A profile conf value as Spark spells it (``true``, not ``True``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def is_uri(location: str) -> bool:
     """True for ``s3://...``, ``dbfs:/...``, ``file:/...`` and the like (not for ``C:\\``-style paths)."""
     scheme, sep, _ = location.partition(":")

@@ -101,7 +101,7 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
     spark = spark or get_spark(profile)
 
     source = read_source(spark, spec.source, location)
-    cached = [source.df]
+    cached = [source.cached]
     try:
         df = apply_transforms(source.df, spec.transform, Path(project_dir) / "sql")
         require_columns(df, spec.target.partition_by, "target.partition_by")
@@ -109,6 +109,8 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
         merge_keys: list[str] = []
         if isinstance(spec.target, MergeTarget):
             merge_keys = list(spec.target.merge.keys)
+            df = df.cache()  # the key checks run several actions over the transformed rows
+            cached.append(df)
             keyed = one_row_per_key(df, spec.target.merge)
             df, null_dropped, resolved = keyed.df, keyed.null_keys_dropped, keyed.duplicates_resolved
             df = _with_delete_flag(df, spec.target.merge.delete_when)

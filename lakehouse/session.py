@@ -14,7 +14,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from lakehouse.errors import SpecError
-from lakehouse.profile import DELTA_CONFS, JARS_DIR_ENV, Profile
+from lakehouse.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
 
 
 def get_spark(profile: Profile) -> SparkSession:
@@ -27,7 +27,7 @@ def get_spark(profile: Profile) -> SparkSession:
     if profile.spark.master and not launched_by_spark_submit:
         builder = builder.master(profile.spark.master)
     for key, value in {**DELTA_CONFS, **profile.spark.conf}.items():
-        builder = builder.config(key, _conf_value(value))
+        builder = builder.config(key, conf_value(value))
     if profile.warehouse:
         builder = builder.config("spark.sql.warehouse.dir", profile.warehouse)
     if not launched_by_spark_submit:
@@ -47,7 +47,3 @@ def _with_delta_jars(builder: SparkSession.Builder, profile: Profile) -> SparkSe
 
         return configure_spark_with_delta_pip(builder)
     return builder  # "provided": the platform has Delta on its classpath
-
-
-def _conf_value(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)

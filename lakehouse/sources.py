@@ -20,6 +20,8 @@ class SourceData:
     """The rows a run read, the files they came from and the malformed records dropped."""
 
     df: DataFrame
+    cached: DataFrame
+    """The cached read behind ``df``: unpersist it when the run is done."""
     files: list[str]
     rows_read: int
     malformed: int
@@ -28,10 +30,11 @@ class SourceData:
 def read_source(spark: SparkSession, source: Source, location: str) -> SourceData:
     """Read ``location`` as ``source`` declares, counting (and maybe dropping) malformed records.
 
-    The returned DataFrame is cached: later stages reuse it without reading the files again.
+    The read is cached (``SourceData.cached``): later stages reuse it without reading the
+    files again.
     """
     schema = _schema(spark, source.schema_)
-    drop_malformed = getattr(source, "on_malformed", "fail") == "drop"
+    drop_malformed = isinstance(source, (CsvSource, JsonSource)) and source.on_malformed == "drop"
     if drop_malformed:
         schema = StructType([*schema.fields, StructField(CORRUPT_COLUMN, StringType())])
     reader = spark.read.format(source.format).schema(schema).options(**_reader_options(source, drop_malformed))
@@ -42,19 +45,20 @@ def read_source(spark: SparkSession, source: Source, location: str) -> SourceDat
             raise DataError(f"source.path: no files match {location}") from None
         raise
     files = sorted(df.inputFiles())  # before caching: a cached plan no longer lists its files
-    df = df.cache()
+    cached = df.cache()
     try:
-        total = df.count()
+        total = cached.count()
     except Exception as exc:  # noqa: BLE001 - Spark wraps parse failures in several JVM types
+        cached.unpersist()
         if "MALFORMED" in str(exc).upper():
             raise DataError(f"source: malformed record in {location} (set source.on_malformed: drop "
                             "to skip such records and count them)") from None
         raise
-    malformed = 0
+    df, malformed = cached, 0
     if drop_malformed:
-        malformed = df.filter(F.col(CORRUPT_COLUMN).isNotNull()).count()
-        df = df.filter(F.col(CORRUPT_COLUMN).isNull()).drop(CORRUPT_COLUMN)
-    return SourceData(df=df, files=files, rows_read=total - malformed, malformed=malformed)
+        malformed = cached.filter(F.col(CORRUPT_COLUMN).isNotNull()).count()
+        df = cached.filter(F.col(CORRUPT_COLUMN).isNull()).drop(CORRUPT_COLUMN)
+    return SourceData(df=df, cached=cached, files=files, rows_read=total - malformed, malformed=malformed)
 
 
 def _schema(spark: SparkSession, ddl: str) -> StructType:

@@ -11,7 +11,7 @@ Example (``jobs/orders.yaml``)::
     source:
       format: csv
       path: orders/{run_date}/*.csv
-      schema: "order_id BIGINT, status STRING, updated_at TIMESTAMP, op STRING"
+      schema: "order_id BIGINT, status STRING, ordered_at TIMESTAMP, updated_at TIMESTAMP, op STRING"
     transform:
       derive:
         order_date: "to_date(ordered_at)"
@@ -44,6 +44,19 @@ def _identifier(name: str) -> str:
         raise ValueError(
             f"{name!r} is not a valid column name (letters, digits and _, not starting with a digit)")
     return name
+
+
+def _unique(names: list[str]) -> list[str]:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} listed more than once")
+    return names
+
+
+def _relative_path(path: str) -> str:
+    if path.startswith("/") or ".." in path.split("/") or "://" in path:
+        raise ValueError(f"{path!r} must be relative to its root, without '..' (roots are set in the profile)")
+    return path
 
 
 def _table_name(name: str) -> str:
@@ -80,7 +93,7 @@ class Model(BaseModel):
 # --------------------------------------------------------------------------- source
 
 class _Source(Model):
-    path: Annotated[str, AfterValidator(_run_date_template)] = Field(
+    path: Annotated[str, AfterValidator(_run_date_template), AfterValidator(_relative_path)] = Field(
         description="Files to read, relative to the profile root `root`. `{run_date}` is replaced by the "
                     "run date (`{run_date:%Y/%m/%d}` takes a strftime format). Globs are allowed.")
     root: str = Field("raw", description="Name of the profile storage root the path is relative to.")
@@ -157,7 +170,8 @@ class Transform(Model):
 class MergeOptions(Model):
     """How an increment is merged into the table by key."""
 
-    keys: list[Identifier] = Field(min_length=1, description="Columns that identify a row.")
+    keys: Annotated[list[Identifier], AfterValidator(_unique)] = Field(
+        min_length=1, description="Columns that identify a row.")
     sequence_by: Identifier | None = Field(
         None, description="Ordering column (e.g. `updated_at`). Within an increment only the latest row "
                           "per key is kept, and a row never overwrites a stored row whose value is newer.")
@@ -179,11 +193,12 @@ class MergeOptions(Model):
 
 
 class _Target(Model):
-    path: str | None = Field(None, description="Table location relative to the profile root `root`.")
+    path: Annotated[str, AfterValidator(_relative_path)] | None = Field(
+        None, description="Table location relative to the profile root `root`.")
     root: str = Field("lake", description="Name of the profile storage root the path is relative to.")
     table: Annotated[str, AfterValidator(_table_name)] | None = Field(
         None, description="Metastore table name (`schema.table` or `catalog.schema.table`) instead of a path.")
-    partition_by: list[Identifier] = Field(
+    partition_by: Annotated[list[Identifier], AfterValidator(_unique)] = Field(
         default_factory=list, description="Partition columns; may name a derived column.")
     properties: dict[Annotated[str, AfterValidator(_delta_property)], str] = Field(
         default_factory=dict, description="Delta table properties (`delta.*`) set when the table is created; "

@@ -34,7 +34,7 @@ class TableRef:
         """A metastore name if ``text`` looks like ``schema.table``, else a path."""
         if TABLE_NAME_RE.match(text) and "." in text and not text.startswith("."):
             return cls(name=text)
-        return cls(path=text if is_uri(text) else os.path.abspath(text))
+        return cls(path=text)
 
     def __str__(self) -> str:
         return self.name or self.path or ""
@@ -42,7 +42,9 @@ class TableRef:
     @property
     def sql(self) -> str:
         """The table as it is spelt in Spark SQL, quoted."""
-        return quote_table_name(self.name) if self.name else f"delta.{quote_ident(self.path)}"
+        if self.name:
+            return quote_table_name(self.name)
+        return f"delta.{quote_ident(self.path if is_uri(self.path) else os.path.abspath(self.path))}"
 
     def exists(self, spark: SparkSession) -> bool:
         if self.name:

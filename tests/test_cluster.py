@@ -111,7 +111,7 @@ def test_job_runs_in_the_workers_executor(cluster, demo_project, spark):
         env=ENV, capture_output=True, text=True, timeout=300)
 
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "4 inserted" in result.stdout
+    assert "  wrote       4 inserted, 0 updated, 0 deleted (creates the table)\n" in result.stdout
     apps = cluster.state()["completedapps"]
     assert len(apps) == 1 and apps[0]["state"] == "FINISHED"
     executor_log = cluster.work_dir / apps[0]["id"] / "0" / "stderr"

@@ -75,3 +75,14 @@ def test_unknown_profile_lists_known_ones(tmp_path):
     with pytest.raises(SpecError, match=r"profile 'prod' not found in .* \(profiles: local\)"):
         load_profile("prod", tmp_path / "conf")
     assert load_profile("local", tmp_path / "conf").roots == {"raw": str(tmp_path / "data" / "raw")}
+
+
+def test_duplicate_keys_are_errors(tmp_path):
+    assert _error(tmp_path, GOOD.replace("  path: orders\n", "  path: orders\n  path: other\n")) == \
+        "job.yaml:8: target.path: duplicate key"
+
+
+def test_spec_paths_stay_under_their_root(tmp_path):
+    assert _error(tmp_path, GOOD.replace("  path: orders\n", "  path: ../../etc\n")) == (
+        "job.yaml:7: target.path: '../../etc' must be relative to its root, without '..' "
+        "(roots are set in the profile)")

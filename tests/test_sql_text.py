@@ -16,7 +16,8 @@ def test_literals_are_typed_and_escaped():
     assert [sql_literal(v) for v in (None, True, 3, decimal.Decimal("1.50"), "it's", "a\\'b")] == [
         "NULL", "TRUE", "3", "1.50", "'it\\'s'", "'a\\\\\\'b'"]
     assert sql_literal(dt.date(2024, 3, 1)) == "DATE'2024-03-01'"
-    assert sql_literal(dt.datetime(2024, 3, 1, 8, 30)) == "TIMESTAMP'2024-03-01 08:30:00'"
+    cet = dt.timezone(dt.timedelta(hours=1))
+    assert sql_literal(dt.datetime(2024, 3, 1, 8, 30, tzinfo=cet)) == "TIMESTAMP'2024-03-01 07:30:00+00:00'"
 
 
 def test_partition_predicate_for_replace_where():
