@@ -11,7 +11,7 @@ import argparse
 import datetime as dt
 import decimal
 
-from lakehouse.cli import positive_int
+from lakehouse.cli import positive_int, spark_for
 from lakehouse.errors import LakehouseError, TableError
 from lakehouse.loader import load_profile
 
@@ -154,11 +154,10 @@ def _vacuum(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace):
     """The session, the table the command names, and the profile (for the audit window)."""
-    from lakehouse.cli import _spark
     from lakehouse.table import TableRef
 
     profile = load_profile(args.profile, args.conf_dir)
-    spark = _spark(profile, args)
+    spark = spark_for(profile, args)
     ref = TableRef.parse(args.table)  # a relative path is relative to the current folder
     if not ref.exists(spark):
         raise TableError(f"no Delta table at {args.table}")

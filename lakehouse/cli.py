@@ -100,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
     spec = load_job(args.job)
     project = project_dir_for(args.job)
     profile = load_profile(args.profile, args.conf_dir or os.environ.get(CONF_DIR_ENV) or project / "conf")
-    spark = _spark(profile, args)
+    spark = spark_for(profile, args)
     try:
         summary = run_job(spec, profile, args.date, project_dir=project, spark=spark,
                           dry_run=args.dry_run, force=args.force)
@@ -112,7 +112,8 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spark(profile, args: argparse.Namespace):
+def spark_for(profile, args: argparse.Namespace):
+    """The session for a CLI command: quiet unless ``--debug``."""
     from lakehouse.session import get_spark
 
     spark = get_spark(profile)

@@ -50,5 +50,7 @@ class TableError(LakehouseError):
 
 def spark_message(exc: Exception) -> str:
     """The first line of a Spark parse or analysis error, without the SQLSTATE tail."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    java = getattr(exc, "java_exception", None)  # a Py4JJavaError: its Java cause says what went wrong
+    text = str(java.toString()) if java is not None else str(exc).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
     return text.split(" SQLSTATE")[0].strip()

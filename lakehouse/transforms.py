@@ -47,7 +47,12 @@ def sql_file(path: Path, view: str) -> Step:
 
     def step(df: DataFrame) -> DataFrame:
         df.createOrReplaceTempView(view)
-        return df.sparkSession.sql(query)
+        try:
+            out = df.sparkSession.sql(query)
+            out.schema  # noqa: B018 - analysed now, so the view can go
+            return out
+        finally:
+            df.sparkSession.catalog.dropTempView(view)  # leave no view behind in the user's session
 
     return step
 
