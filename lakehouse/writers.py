@@ -93,8 +93,9 @@ def partition_values(df: DataFrame, partition_by: list[str]) -> list[tuple]:
 
 def write(w: Write, *, force: bool = False) -> Outcome:
     """Commit ``w`` to its table; a re-run of a loaded run date is skipped unless ``force``."""
-    before = w.table.version(w.spark) if w.table.exists(w.spark) else None
-    load = previous_load(w.spark, w.table, w.lineage) if before is not None else None
+    history = _history(w.spark, w.table)
+    before = history[0]["version"] if history else None
+    load = previous_load(history, w.lineage)
     if load and load.in_effect and not force:
         return Outcome(version=before, skipped_for_version=load.version)
     if before is not None:
@@ -110,17 +111,18 @@ def write(w: Write, *, force: bool = False) -> Outcome:
             _save(w, w.rows, "append", create=True)
         else:
             _commit(w.target, w)
-    after = w.table.version(w.spark)
-    if after == before:  # Delta skipped it: the same run date committed concurrently
-        return Outcome(version=after, skipped_for_version=after)
-    return _outcome(w, after, created=before is None, deleted=replaced)
+    last = w.table.delta(w.spark).history(1).select("version", "operation", "operationMetrics").first()
+    if last["version"] == before:  # Delta skipped it: the same run date committed concurrently
+        return Outcome(version=before, skipped_for_version=before)
+    return _outcome(last, created=before is None, deleted=replaced)
 
 
 def plan(w: Write) -> Outcome:
     """What :func:`write` would do, computed from the data; commits nothing."""
-    if not w.table.exists(w.spark):
+    history = _history(w.spark, w.table)
+    if not history:
         return Outcome(inserted=w.rows.count(), created=True)
-    load = previous_load(w.spark, w.table, w.lineage)
+    load = previous_load(history, w.lineage)
     if load and load.in_effect:
         return Outcome(skipped_for_version=load.version)
     _check_table(w)
@@ -135,11 +137,17 @@ class Load:
     in_effect: bool
 
 
-def previous_load(spark: SparkSession, table: TableRef, lineage: RunLineage) -> Load | None:
-    """Find the latest commit of ``lineage``'s job and run date in the table history."""
-    history = (table.delta(spark).history()
-               .select("version", "operation", "operationParameters", "userMetadata").collect())
-    for i, row in enumerate(history):  # newest first
+def _history(spark: SparkSession, table: TableRef) -> list:
+    """The table's commits, newest first (empty when there is no table yet): read once per write."""
+    if not table.exists(spark):
+        return []
+    return (table.delta(spark).history()
+            .select("version", "operation", "operationParameters", "userMetadata").collect())
+
+
+def previous_load(history: list, lineage: RunLineage) -> Load | None:
+    """Find the latest commit of ``lineage``'s job and run date in ``history`` (newest first)."""
+    for i, row in enumerate(history):
         found = RunLineage.from_user_metadata(row["userMetadata"])
         if found and (found.job, found.run_date) == (lineage.job, lineage.run_date):
             undone = any(_restored_to(later) is not None and _restored_to(later) < row["version"]
@@ -304,13 +312,13 @@ def _check_table(w: Write) -> None:
 
 # ------------------------------------------------------------------------- outcomes
 
-def _outcome(w: Write, version: int, *, created: bool, deleted: int | None) -> Outcome:
-    row = w.table.delta(w.spark).history(1).select("operation", "operationMetrics").first()
-    values = metrics.normalise(row["operation"], row["operationMetrics"] or {})
+def _outcome(commit, *, created: bool, deleted: int | None) -> Outcome:
+    """The run's outcome from its commit's operation metrics."""
+    values = metrics.normalise(commit["operation"], commit["operationMetrics"] or {})
     if deleted is not None:  # a WRITE that replaced rows does not report how many
         values["deleted"] = deleted
     rows = {k: values[k] or 0 for k in ("inserted", "updated", "deleted")}
-    return Outcome(version=version, created=created, files_added=values["files_added"],
+    return Outcome(version=commit["version"], created=created, files_added=values["files_added"],
                    files_removed=values["files_removed"], **rows)
 
 
