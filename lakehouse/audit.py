@@ -29,6 +29,8 @@ Rules:
   ``userMetadata`` carries lakehouse lineage (job ``restore``, a run id, the restored
   version and the reason).
 * **Vacuum** refuses a retention shorter than the audit window unless ``force=True``.
+  It vacuums the table's merge tombstones (``_lakehouse_tombstones``) with the same
+  retention; Delta's own VACUUM of the table leaves that folder alone.
 
 Example::
 
@@ -51,6 +53,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any, Literal, Mapping, Sequence, Union
 
+from delta.tables import DeltaTable
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import AnalysisException, IllegalArgumentException
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -61,7 +64,8 @@ from lakehouse._sql import quote_ident
 from lakehouse.errors import LakehouseError, TableError, spark_message
 from lakehouse.metrics import FILE_METRICS, ROW_METRICS, WRITE_OPERATIONS
 from lakehouse.lineage import USER_METADATA, RunLineage, commit_conf
-from lakehouse.table import TableRef
+from lakehouse.table import TableRef, path_exists
+from lakehouse.write import tombstones
 
 __all__ = ["Restored", "Vacuumed", "as_of", "changes", "history", "record_history",
            "restore", "vacuum", "version_at"]
@@ -395,9 +399,12 @@ def vacuum(spark: SparkSession, table: TableLike, retain_hours: float | None = N
             f"refusing to vacuum {ref} keeping only {retain_hours:g} hours: the audit window is "
             f"{audit_window_days} days ({window} hours) and versions inside it must stay readable "
             "(force=True, or --force on the command line, overrides this)")
+    graves = tombstones.location(spark, ref)
     try:
         with commit_conf(spark, {RETENTION_CHECK: "false"} if force else {}):
             ref.delta(spark).vacuum(float(retain_hours))
+            if path_exists(spark, f"{graves.path}/_delta_log"):  # the merge's tombstones, kept as long
+                DeltaTable.forPath(spark, graves.path).vacuum(float(retain_hours))
     except IllegalArgumentException as exc:  # Delta's check: shorter than the table's own retention
         raise TableError(f"Delta refused to vacuum {ref}: {spark_message(exc)}") from None
     last = ref.delta(spark).history(1).select("operation", "operationMetrics").first()
@@ -499,13 +506,8 @@ def _problems(spark: SparkSession, ref: TableRef, commits: list[_Commit],
             continue
         if live is None:
             live = files if version == latest else set(_read_version(spark, ref, latest).inputFiles())
-        missing = [f for f in sorted(files - live) if not _exists(spark, f)]
+        missing = [f for f in sorted(files - live) if not path_exists(spark, f)]
         problems[version] = (f"its data files were removed by VACUUM ({len(missing)} of {len(files)} "
                              f"missing, e.g. {missing[0]})") if missing else None
     return problems
 
-
-def _exists(spark: SparkSession, uri: str) -> bool:
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(jvm.java.net.URI(uri))
-    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(path)

@@ -2,7 +2,8 @@
 
 The runner only wires the stages together; each stage lives in its own module
 (:mod:`~lakehouse.sources`, :mod:`~lakehouse.transforms`,
-:mod:`~lakehouse.quality`, :mod:`~lakehouse.writers`).
+:mod:`~lakehouse.quality`, :mod:`lakehouse.write`).  The prepared increment is cached
+once and counted in one aggregate.
 
 Example, in a ``pyspark`` shell or a notebook::
 
@@ -25,16 +26,18 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse import writers
+from lakehouse._sql import quote_ident
 from lakehouse.errors import SpecError
 from lakehouse.lineage import RunLineage
 from lakehouse.profile import Profile, join
-from lakehouse.quality import one_row_per_key, require_columns
+from lakehouse.quality import require_columns
 from lakehouse.session import get_spark
 from lakehouse.sources import read_source
 from lakehouse.spec import JobSpec, MergeTarget, Target
 from lakehouse.table import TableRef
 from lakehouse.transforms import apply_transforms, checked
+from lakehouse.write import commit
+from lakehouse.write import merge
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class RunSummary:
     malformed_dropped: int
     null_keys_dropped: int
     duplicates_resolved: int
-    outcome: writers.Outcome
+    outcome: commit.Outcome
     partitions: list[tuple] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -79,6 +82,7 @@ class RunSummary:
         else:
             verb = "would write" if self.dry_run else "wrote"
             lines.append(f"  {verb:<11} {o.inserted} inserted, {o.updated} updated, {o.deleted} deleted"
+                         + (f", {o.tombstones} tombstones" if o.tombstones else "")
                          + (" (creates the table)" if o.created else ""))
         lines.append(f"  partitions  {_partitions_text(self.partitions)}")
         if o.version is not None and not self.dry_run:
@@ -105,29 +109,24 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
     try:
         df = apply_transforms(source.df, spec.transform, Path(project_dir) / "sql")
         require_columns(df, spec.target.partition_by, "target.partition_by")
-        null_dropped = resolved = 0
-        merge_keys: list[str] = []
-        if isinstance(spec.target, MergeTarget):
-            merge_keys = list(spec.target.merge.keys)
-            df = df.cache()  # the key checks run several actions over the transformed rows
-            cached.append(df)
-            keyed = one_row_per_key(df, spec.target.merge)
-            df, null_dropped, resolved = keyed.df, keyed.null_keys_dropped, keyed.duplicates_resolved
-            df = _with_delete_flag(df, spec.target.merge.delete_when)
-        df = df.cache()
-        cached.append(df)
+        prepared = _prepare(df, spec.target)
+        cached.append(prepared.cached)
+        source.cached.unpersist()  # the prepared increment is cached: the raw read is no longer needed
         lineage = RunLineage(
             job=spec.name, run_date=run_date.isoformat(), run_id=run_id or uuid.uuid4().hex[:12],
-            mode=spec.target.mode, keys=merge_keys, source_files=source.files, source_file_count=len(source.files),
+            mode=spec.target.mode, keys=list(spec.target.merge.keys) if isinstance(spec.target, MergeTarget) else [],
+            source_files=source.files, source_file_count=len(source.files),
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
-                  "null_keys_dropped": null_dropped, "duplicates_resolved": resolved, "increment": df.count()})
-        write = writers.Write(spark=spark, table=table, target=spec.target, df=df, lineage=lineage,
-                              retention_days=spec.target.retention_days or profile.audit.retention_days,
-                              partitions=writers.partition_values(df, spec.target.partition_by))
-        outcome = writers.plan(write) if dry_run else writers.write(write, force=force)
+                  "null_keys_dropped": prepared.null_keys, "duplicates_resolved": prepared.duplicates,
+                  "increment": prepared.rows})
+        write = commit.Write(spark=spark, table=table, target=spec.target, df=prepared.df, lineage=lineage,
+                             retention_days=spec.target.retention_days or profile.audit.retention_days,
+                             partitions=prepared.partitions, key_ranges=prepared.key_ranges)
+        outcome = commit.plan(write, force=force) if dry_run else commit.write(write, force=force)
     finally:
         for frame in cached:
             frame.unpersist()
+    null_dropped, resolved = prepared.null_keys, prepared.duplicates
     return RunSummary(job=spec.name, run_date=lineage.run_date, run_id=lineage.run_id, table=str(table),
                       mode=spec.target.mode, dry_run=dry_run, rows_read=source.rows_read,
                       malformed_dropped=source.malformed, null_keys_dropped=null_dropped,
@@ -145,12 +144,45 @@ def target_table(target: Target, profile: Profile) -> TableRef:
     return TableRef(path=join(profile.root(target.root, field="target.root"), target.path))
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """The increment ready for the writer, its cached frame and what one aggregate counted."""
+
+    df: DataFrame
+    cached: DataFrame
+    rows: int
+    partitions: list[tuple]
+    null_keys: int = 0
+    duplicates: int = 0
+    key_ranges: dict[str, tuple] = field(default_factory=dict)
+
+
+def _prepare(df: DataFrame, target: Target) -> _Prepared:
+    """Cache the increment once and count it in one aggregate (merge: one row per key, see
+    :mod:`lakehouse.write.merge`)."""
+    if not isinstance(target, MergeTarget):
+        cached = df.cache()
+        row = cached.agg(F.count(F.lit(1)).alias("rows"),
+                         F.collect_set(F.struct(*[F.col(quote_ident(c)) for c in target.partition_by]))
+                         .alias("partitions")).first()
+        partitions = merge.sorted_partitions(row["partitions"]) if target.partition_by else []
+        return _Prepared(df=cached, cached=cached, rows=row["rows"], partitions=partitions)
+    m = target.merge
+    for name, columns in (("keys", m.keys), ("sequence_by", [m.sequence_by]), ("tie_breaker", [m.tie_breaker]),
+                          ("exclude_from_update", m.exclude_from_update)):
+        require_columns(df, [c for c in columns if c], f"target.merge.{name}")
+    annotated = merge.annotate(_with_delete_flag(df, m.delete_when), m).cache()
+    stats = merge.increment_stats(annotated, m, target.partition_by)
+    return _Prepared(df=merge.kept(annotated), cached=annotated, rows=stats.rows, partitions=stats.partitions,
+                     null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges)
+
+
 def _with_delete_flag(df: DataFrame, delete_when: str | None) -> DataFrame:
     if not delete_when:
         return df
 
     def flag(d: DataFrame) -> DataFrame:  # a NULL condition does not delete
-        return d.withColumn(writers.DELETE_FLAG, F.coalesce(F.expr(delete_when).cast("boolean"), F.lit(False)))
+        return d.withColumn(merge.DELETE_FLAG, F.coalesce(F.expr(delete_when).cast("boolean"), F.lit(False)))
 
     return checked("target.merge.delete_when", df, flag)
 

@@ -46,17 +46,17 @@ def read_source(spark: SparkSession, source: Source, location: str) -> SourceDat
         raise
     files = sorted(df.inputFiles())  # before caching: a cached plan no longer lists its files
     cached = df.cache()
-    try:
-        total = cached.count()
+    malformed_flag = F.col(CORRUPT_COLUMN).isNotNull() if drop_malformed else F.lit(False)
+    try:  # one pass: rows and malformed records
+        counts = cached.agg(F.count(F.lit(1)).alias("total"), F.sum(malformed_flag.cast("long")).alias("bad")).first()
     except Exception as exc:  # noqa: BLE001 - Spark wraps parse failures in several JVM types
         cached.unpersist()
         if "MALFORMED" in str(exc).upper():
             raise DataError(f"source: malformed record in {location} (set source.on_malformed: drop "
                             "to skip such records and count them)") from None
         raise
-    df, malformed = cached, 0
+    df, total, malformed = cached, counts["total"], counts["bad"] or 0
     if drop_malformed:
-        malformed = cached.filter(F.col(CORRUPT_COLUMN).isNotNull()).count()
         df = cached.filter(F.col(CORRUPT_COLUMN).isNull()).drop(CORRUPT_COLUMN)
     return SourceData(df=df, cached=cached, files=files, rows_read=total - malformed, malformed=malformed)
 

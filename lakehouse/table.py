@@ -77,3 +77,10 @@ class TableRef:
     def version(self, spark: SparkSession) -> int:
         """The latest committed version."""
         return self.delta(spark).history(1).collect()[0]["version"]
+
+
+def path_exists(spark: SparkSession, location: str) -> bool:
+    """A file or folder exists at ``location`` (a path or URI), asked of Hadoop's file system."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(jvm.java.net.URI(location))
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(path)

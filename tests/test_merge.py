@@ -77,11 +77,20 @@ def test_null_keys_dropped_and_counted_when_asked(spark, project, run):
 
 
 def test_unchanged_rows_are_not_rewritten(spark, project, run):
-    raw(project, D1, "1,a,2024-01-01,1,I", "2,b,2024-01-01,1,I")
+    raw(project, D1, "1,a,2024-01-01,1,I", "2,b,2024-01-02,1,I")
     run(merge_spec(sequence_by="seq"), D1)
-    raw(project, D2, "1,a,2024-01-01,2,I", "2,b,2024-01-01,1,I")  # only the sequence moved
+    raw(project, D2, "1,a,2024-01-01,1,I", "2,b,2024-01-02,1,I")  # delivered again, every column equal
     summary = run(merge_spec(sequence_by="seq"), D2)
     assert (summary.outcome.updated, summary.outcome.files_removed) == (0, 0)
+
+
+def test_a_newer_sequence_alone_advances_the_stored_row(spark, project, run):
+    raw(project, D1, "1,a,2024-01-01,1,I", "2,b,2024-01-02,1,I")
+    run(merge_spec(sequence_by="seq"), D1)
+    raw(project, D2, "1,a,2024-01-01,2,I", "2,b,2024-01-02,1,I")  # only the sequence of 1 moved
+    summary = run(merge_spec(sequence_by="seq"), D2)
+    assert (summary.outcome.updated, summary.outcome.files_removed) == (1, 1)
+    _assert_table(spark, project, (1, "a", "2024-01-01", 2, "I"), (2, "b", "2024-01-02", 1, "I"))
 
 
 def test_excluded_columns_keep_their_stored_value(spark, project, run):

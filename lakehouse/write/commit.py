@@ -1,0 +1,328 @@
+"""The write stage: one Delta commit per run, in the target's mode.
+
+* The first run creates the table with the declared partitioning and the
+  audit-friendly default properties (:func:`table_properties`).
+* ``merge`` follows the ordering rules of :class:`lakehouse.spec.MergeOptions`,
+  implemented once in :mod:`lakehouse.write.merge`; deletes leave tombstones
+  (:mod:`lakehouse.write.tombstones`).  The merge condition names only the
+  partitions the run changes, so Delta never rewrites files elsewhere.
+* ``append``, ``overwrite`` and ``replace_partitions`` (``replaceWhere`` over the
+  partitions present in the data) use the DataFrame writer.
+* Every commit carries the run's lineage and an idempotency key per job and run
+  date (Delta ``txnAppId``/``txnVersion``): a re-run of the same date commits
+  nothing and is reported as skipped.
+
+:func:`plan` answers what :func:`write` would do (with ``force``: what a forced
+load would do), from the same rules, without committing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatch
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakehouse import metrics
+from lakehouse._sql import partition_predicate, quote_ident
+from lakehouse.errors import DataError, SpecError
+from lakehouse.lineage import RunLineage, commit_conf, lineage_conf
+from lakehouse.spec import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
+from lakehouse.table import TableRef
+from lakehouse.write import merge, tombstones
+from lakehouse.write.merge import DELETE_FLAG
+
+MERGE_REPARTITION = "spark.databricks.delta.merge.repartitionBeforeWrite.enabled"
+
+
+def table_properties(target: Target, retention_days: int) -> dict[str, str]:
+    """Properties of a table a job creates: audit-friendly defaults, then the spec's own."""
+    window = f"interval {retention_days} days"
+    return {
+        "delta.enableChangeDataFeed": "true",
+        "delta.enableInCommitTimestamps": "true",
+        "delta.logRetentionDuration": window,
+        "delta.deletedFileRetentionDuration": window,
+        **target.properties,
+    }
+
+
+@dataclass(frozen=True)
+class Write:
+    """Everything one write needs; ``df`` is the prepared increment.
+
+    For a merge, ``df`` holds one row per key (with ``DELETE_FLAG`` when deletes are
+    declared) and ``key_ranges`` the min and max of each key column.
+    """
+
+    spark: SparkSession
+    table: TableRef
+    target: Target
+    df: DataFrame
+    lineage: RunLineage
+    retention_days: int
+    partitions: list[tuple] = field(default_factory=list)
+    key_ranges: dict[str, tuple] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the table stores."""
+        return [c for c in self.df.columns if c != DELETE_FLAG]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write did (or, for a plan, would do)."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    files_added: int | None = None
+    files_removed: int | None = None
+    version: int | None = None
+    created: bool = False
+    skipped_for_version: int | None = None
+    """Set when the run date was already loaded: the version that loaded it."""
+    tombstones: int = 0
+    """Tombstones the run wrote (merge with deletes and ``sequence_by``)."""
+
+
+def write(w: Write, *, force: bool = False) -> Outcome:
+    """Commit ``w`` to its table; a re-run of a loaded run date is skipped unless ``force``."""
+    history = _history(w.spark, w.table)
+    before = history[0]["version"] if history else None
+    load = previous_load(history, w.lineage)
+    if load and load.in_effect and not force:
+        return Outcome(version=before, skipped_for_version=load.version)
+    if before is not None:
+        _check_table(w)
+    # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
+    # under the same id would be skipped by Delta, so such a reload goes without one.
+    settings = lineage_conf(w.lineage, idempotent=not force and load is None)
+    if isinstance(w.target, MergeTarget):
+        settings[MERGE_REPARTITION] = str(w.target.repartition).lower()
+    done = _commit(w.target, w, history, settings)
+    last = w.table.delta(w.spark).history(1).select("version", "operation", "operationMetrics").first()
+    if last["version"] == before:  # Delta skipped it: the same run date committed concurrently
+        return Outcome(version=before, skipped_for_version=before)
+    return _outcome(last, created=before is None, planned=done)
+
+
+def plan(w: Write, *, force: bool = False) -> Outcome:
+    """What :func:`write` would do (with ``force``, what a forced load would do); commits nothing."""
+    history = _history(w.spark, w.table)
+    load = previous_load(history, w.lineage)
+    if load and load.in_effect and not force:
+        return Outcome(skipped_for_version=load.version)
+    if history:
+        _check_table(w)
+    return _plan(w.target, w, history)
+
+
+@dataclass(frozen=True)
+class Load:
+    """The latest commit of a job for one run date, and whether a RESTORE undid it since."""
+
+    version: int
+    in_effect: bool
+
+
+def _history(spark: SparkSession, table: TableRef) -> list:
+    """The table's commits, newest first (empty when there is no table yet): read once per write."""
+    if not table.exists(spark):
+        return []
+    return (table.delta(spark).history()
+            .select("version", "operation", "operationParameters", "userMetadata").collect())
+
+
+def previous_load(history: list, lineage: RunLineage) -> Load | None:
+    """Find the latest commit of ``lineage``'s job and run date in ``history`` (newest first)."""
+    for i, row in enumerate(history):
+        found = RunLineage.from_user_metadata(row["userMetadata"])
+        if found and (found.job, found.run_date) == (lineage.job, lineage.run_date):
+            return Load(version=row["version"], in_effect=not _undone(history, i))
+    return None
+
+
+def runs_in_effect(history: list) -> set[str]:
+    """Run ids of the lakehouse commits in ``history`` that no later RESTORE undid."""
+    found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
+    return {lineage.run_id for i, lineage in found if lineage and not _undone(history, i)}
+
+
+def _undone(history: list, i: int) -> bool:
+    """A RESTORE newer than ``history[i]`` went back to a version before it."""
+    version = history[i]["version"]
+    return any(_restored_to(later) is not None and _restored_to(later) < version for later in history[:i])
+
+
+def _restored_to(commit) -> int | None:
+    """The version a RESTORE commit went back to (None for other commits, or a restore by time)."""
+    parameters = commit["operationParameters"] or {}
+    if commit["operation"] != "RESTORE" or not parameters.get("version"):  # Delta's own map, not a spec
+        return None
+    return int(parameters["version"])
+
+
+# ------------------------------------------------------------------ per-mode commits
+
+@singledispatch
+def _commit(target: Target, w: Write, history: list, settings: dict[str, str]) -> Outcome | None:
+    """Commit ``w``; returns the planned outcome where the commit's metrics do not tell it all."""
+    raise NotImplementedError(type(target).__name__)
+
+
+@_commit.register
+def _(target: AppendTarget, w: Write, history: list, settings: dict[str, str]) -> None:
+    with commit_conf(w.spark, settings):
+        _save(w, w.df, "append", create=not history)
+
+
+@_commit.register
+def _(target: OverwriteTarget, w: Write, history: list, settings: dict[str, str]) -> Outcome:
+    replaced = _plan(target, w, history)
+    if history and replaced.inserted == 0:
+        raise DataError(f"the run has no rows: overwrite would empty table {w.table}; nothing was written")
+    with commit_conf(w.spark, settings):
+        _save(w, w.df, "overwrite", create=not history)
+    return replaced
+
+
+@_commit.register
+def _(target: ReplacePartitionsTarget, w: Write, history: list, settings: dict[str, str]) -> Outcome:
+    replaced = _plan(target, w, history)
+    where = partition_predicate(target.partition_by, w.partitions) if history else None
+    with commit_conf(w.spark, settings):
+        _save(w, w.df, "overwrite", create=not history, replace_where=where)
+    return replaced
+
+
+@_commit.register
+def _(target: MergeTarget, w: Write, history: list, settings: dict[str, str]) -> Outcome:
+    m = target.merge
+    classified, planned, graves = _classify(w, history)
+    try:
+        if planned.tombstones and history:  # before the commit: a crash in between leaves none in effect
+            tombstones.append(w.spark, graves, classified, m, w.lineage)
+        with commit_conf(w.spark, settings):
+            if history:
+                merge.execute(w.table, w.spark, classified, m, target.partition_by, planned.partitions)
+            else:
+                _save(w, merge.changes(classified).select(*map(quote_ident, w.columns)), "append", create=True)
+        if planned.tombstones and not history:  # a new table: its folder must hold only the table first
+            tombstones.append(w.spark, tombstones.location(w.spark, w.table), classified, m, w.lineage)
+    finally:
+        classified.unpersist()
+    return Outcome(tombstones=planned.tombstones)
+
+
+def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, TableRef | None]:
+    """The increment classified by the merge rules (cached: unpersist it), its plan and the tombstone table.
+
+    Keys are looked up in the increment's partitions; keys not found there are looked up
+    in the other partitions too (pruned by the files' key statistics), so a row whose
+    partition values changed is found and moved, never stored twice.
+    """
+    m, partition_by = w.target.merge, w.target.partition_by
+    matched, cached = w.df, []
+    if history:
+        stored = w.table.read(w.spark.read)
+        if partition_by:
+            local = merge.in_partitions(merge.side(), partition_by, w.partitions)
+            matched = merge.match(w.df, stored.filter(local), m).cache()
+            cached.append(matched)
+            elsewhere = merge.unmatched(matched, w.df.columns)
+            others = merge.in_key_ranges(stored.filter(~local), merge.key_ranges(elsewhere, m))
+            matched = matched.filter(F.col(merge.STORED + merge.PRESENT).isNotNull()).unionByName(
+                merge.match(elsewhere, others, m))
+        else:
+            matched = merge.match(w.df, stored, m)
+    graves = tombstones.location(w.spark, w.table) if m.keeps_tombstones and history else None
+    live = None
+    if graves is not None:
+        live = tombstones.live(w.spark, graves, m, run_date=w.lineage.run_date,
+                               days=m.tombstone_days or w.retention_days,
+                               runs_in_effect=runs_in_effect(history), key_ranges=w.key_ranges)
+    classified = merge.classify(matched, m, partition_by, tombstones=live).cache()
+    try:
+        counts = merge.plan(classified, m, partition_by)
+    except Exception:
+        classified.unpersist()
+        raise
+    finally:
+        for frame in cached:
+            frame.unpersist()
+    return classified, counts, graves
+
+
+def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_where: str | None = None) -> None:
+    partition_by = w.target.partition_by
+    if w.target.repartition and partition_by:
+        df = df.repartition(*[quote_ident(c) for c in partition_by])
+    writer = df.write.mode(mode)
+    if create:
+        writer = writer.partitionBy(*partition_by).options(**table_properties(w.target, w.retention_days))
+        w.table.create_schema(w.spark)
+    if replace_where is not None:
+        writer = writer.option("replaceWhere", replace_where)
+    w.table.save(writer, create=create)
+
+
+def _check_table(w: Write) -> None:
+    """The increment's columns and the declared partitioning must match the existing table."""
+    detail = w.spark.sql(f"DESCRIBE DETAIL {w.table.sql}").select("partitionColumns").first()
+    stored = list(detail["partitionColumns"])
+    if stored != list(w.target.partition_by):
+        raise SpecError(f"table {w.table} is partitioned by {stored}, the spec declares "
+                        f"{list(w.target.partition_by)}", field="target.partition_by")
+    table_cols = w.table.read(w.spark.read).columns
+    missing = [c for c in table_cols if c not in w.columns]
+    extra = [c for c in w.columns if c not in table_cols]
+    if missing or extra:
+        raise DataError(f"the run's columns do not match table {w.table}: "
+                        f"missing {missing or 'none'}, not in the table {extra or 'none'}; nothing was written")
+
+
+# ------------------------------------------------------------------------- outcomes
+
+def _outcome(commit, *, created: bool, planned: Outcome | None) -> Outcome:
+    """The run's outcome from its commit's operation metrics (a WRITE does not report replaced rows)."""
+    values = metrics.normalise(commit["operation"], commit["operationMetrics"] or {})
+    if planned is not None and values["deleted"] is None:
+        values["deleted"] = planned.deleted
+    rows = {k: values[k] or 0 for k in ("inserted", "updated", "deleted")}
+    return Outcome(version=commit["version"], created=created, files_added=values["files_added"],
+                   files_removed=values["files_removed"], tombstones=planned.tombstones if planned else 0, **rows)
+
+
+@singledispatch
+def _plan(target: Target, w: Write, history: list) -> Outcome:
+    raise NotImplementedError(type(target).__name__)
+
+
+@_plan.register
+def _(target: AppendTarget, w: Write, history: list) -> Outcome:
+    return Outcome(inserted=w.df.count(), created=not history)
+
+
+@_plan.register
+def _(target: OverwriteTarget, w: Write, history: list) -> Outcome:
+    deleted = w.table.read(w.spark.read).count() if history else 0
+    return Outcome(inserted=w.df.count(), deleted=deleted, created=not history)
+
+
+@_plan.register
+def _(target: ReplacePartitionsTarget, w: Write, history: list) -> Outcome:
+    if not history:
+        return Outcome(inserted=w.df.count(), created=True)
+    replaced = w.table.read(w.spark.read).filter(partition_predicate(target.partition_by, w.partitions))
+    return Outcome(inserted=w.df.count(), deleted=replaced.count())
+
+
+@_plan.register
+def _(target: MergeTarget, w: Write, history: list) -> Outcome:
+    classified, planned, _ = _classify(w, history)
+    classified.unpersist()
+    return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted,
+                   tombstones=planned.tombstones, created=not history)
