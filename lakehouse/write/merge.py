@@ -72,7 +72,7 @@ def newer(a: Side, b: Side, ordering: list[str]) -> Column:
     """Row ``a``'s order is greater than row ``b``'s (lexicographic; NULL is the oldest)."""
     terms = []
     for i, c in enumerate(ordering):
-        greater = (a(c) > b(c)) | (a(c).isNotNull() & b(c).isNull())
+        greater = F.coalesce(a(c) > b(c), F.lit(False)) | (a(c).isNotNull() & b(c).isNull())  # never NULL
         terms.append(_all([a(p).eqNullSafe(b(p)) for p in ordering[:i]] + [greater]))
     return _any(terms)
 

@@ -135,3 +135,13 @@ def test_dry_run_force_reports_what_a_forced_load_would_write(spark, project, ru
     forced = run(CDC, d2, force=True)
     counts = lambda o: (o.inserted, o.updated, o.deleted)  # noqa: E731
     assert not dry.skipped and counts(dry.outcome) == counts(forced.outcome) == (1, 1, 0)
+
+
+def test_a_null_tie_breaker_is_the_oldest_in_the_commit_too(spark, project, run):
+    spec = merge_spec(sequence_by="seq", tie_breaker="name", delete_when="op = 'D'")
+    d1, d2 = _days(2)
+    raw(project, d1, "1,,2024-02-01,5,I", "2,b,2024-02-01,5,I")
+    run(spec, d1)
+    raw(project, d2, "1,x,2024-02-02,5,D")  # equal sequence, tie breaker x > NULL; stored in another partition
+    assert run(spec, d2).outcome.deleted == 1
+    _assert_table(spark, project, (2, "b", "2024-02-01", 5, "I"))
