@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
+from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame, DataFrameReader, DataFrameWriter, SparkSession
 
 from lakehouse._sql import TABLE_NAME_RE, quote_ident, quote_table_name
@@ -73,6 +74,16 @@ class TableRef:
         schema = self.name.rpartition(".")[0] if self.name else ""
         if schema:
             spark.sql(f"CREATE SCHEMA IF NOT EXISTS {quote_table_name(schema)}")
+
+    def layout(self, spark: SparkSession) -> tuple[list[str], list[str]]:
+        """(columns, partition columns) of the latest snapshot, from the Delta log (no query)."""
+        try:  # the snapshot the DeltaTable just loaded: no DESCRIBE DETAIL, no Spark job
+            snapshot = self.delta(spark)._jdt.deltaLog().unsafeVolatileSnapshot()
+            partitions = str(snapshot.metadata().partitionColumns().mkString("\u0001"))
+            return list(snapshot.schema().fieldNames()), [p for p in partitions.split("\u0001") if p]
+        except Py4JError:  # an older or newer Delta without these internals
+            detail = spark.sql(f"DESCRIBE DETAIL {self.sql}").select("partitionColumns").first()
+            return self.read(spark.read).columns, list(detail["partitionColumns"])
 
     def version(self, spark: SparkSession) -> int:
         """The latest committed version."""

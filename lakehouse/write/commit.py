@@ -271,12 +271,10 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
 
 def _check_table(w: Write) -> None:
     """The increment's columns and the declared partitioning must match the existing table."""
-    detail = w.spark.sql(f"DESCRIBE DETAIL {w.table.sql}").select("partitionColumns").first()
-    stored = list(detail["partitionColumns"])
+    table_cols, stored = w.table.layout(w.spark)
     if stored != list(w.target.partition_by):
         raise SpecError(f"table {w.table} is partitioned by {stored}, the spec declares "
                         f"{list(w.target.partition_by)}", field="target.partition_by")
-    table_cols = w.table.read(w.spark.read).columns
     missing = [c for c in table_cols if c not in w.columns]
     extra = [c for c in w.columns if c not in table_cols]
     if missing or extra:
