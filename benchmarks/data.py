@@ -31,15 +31,22 @@ def _orders(ids: DataFrame, n: int) -> DataFrame:
         ordered_at.alias("updated_at"), F.lit("I").alias("op"), F.to_date(ordered_at).alias("order_date"))
 
 
-def base_table(spark: SparkSession, work: Path, n: int) -> Path:
-    """The base table of ``n`` orders (built once under ``work``)."""
-    path = work / f"base_{n}"
+def base_table(spark: SparkSession, work: Path, n: int, *, in_commit_timestamps: bool = True) -> Path:
+    """The base table of ``n`` orders (built once under ``work``).
+
+    delta-rs cannot write tables with in-commit timestamps (a writer feature lakehouse
+    turns on): it gets a copy made without them.
+    """
+    path = work / f"base_{n}" if in_commit_timestamps else work / f"base_{n}_no_ict"
     if (path / "_delta_log").exists():
         return path
     shutil.rmtree(path, ignore_errors=True)
     target = MergeTarget.model_validate({"mode": "merge", "path": "x", "merge": {"keys": ["order_id"]}})
+    properties = table_properties(target, 30)
+    if not in_commit_timestamps:
+        del properties["delta.enableInCommitTimestamps"]
     (_orders(spark.range(n), n).repartition("order_date").write.format("delta").partitionBy("order_date")
-     .options(**table_properties(target, 30)).save(str(path)))
+     .options(**properties).save(str(path)))
     return path
 
 

@@ -40,6 +40,7 @@ def _commit(spark, table: Path) -> dict:
 
 
 def _run_once(spark, name, merge, base: Path, increment: Path, work: Path, dv: bool) -> dict:
+    """Copy ``base`` (not timed), then time ``merge`` of ``increment`` into the copy."""
     table = work / f"copy_{name}"
     shutil.rmtree(table, ignore_errors=True)
     shutil.copytree(base, table)
@@ -56,17 +57,19 @@ def _run_once(spark, name, merge, base: Path, increment: Path, work: Path, dv: b
     return {"seconds": seconds, "spark_jobs": jobs, **_commit(spark, table)}
 
 
-def bench_size(spark, work: Path, n: int, runs: int) -> dict:
+def bench_size(spark, work: Path, n: int, runs: int, only: list[str] | None) -> dict:
     base, increment = data.base_table(spark, work, n), data.increment(spark, work, n)
+    plain = data.base_table(spark, work, n, in_commit_timestamps=False)
     lakehouse = contenders.Lakehouse(work)
-    cases = {"lakehouse": (lakehouse, False), "by_hand": (contenders.by_hand, False),
-             "tutorial": (contenders.tutorial, False), "delta_rs": (contenders.delta_rs, False),
-             "lakehouse_dv": (lakehouse, True), "by_hand_dv": (contenders.by_hand, True)}
+    cases = {"lakehouse": (lakehouse, False, base), "by_hand": (contenders.by_hand, False, base),
+             "tutorial": (contenders.tutorial, False, base), "delta_rs": (contenders.delta_rs, False, plain),
+             "lakehouse_dv": (lakehouse, True, base), "by_hand_dv": (contenders.by_hand, True, base)}
+    cases = {k: v for k, v in cases.items() if not only or k in only}
     results: dict[str, list[dict]] = {name: [] for name in cases}
     for round_ in range(runs + 1):  # round 0 is the warm-up
-        for name, (merge, dv) in cases.items():
+        for name, (merge, dv, source) in cases.items():
             try:
-                result = _run_once(spark, name, merge, base, increment, work, dv)
+                result = _run_once(spark, name, merge, source, increment, work, dv)
             except Exception as exc:  # noqa: BLE001 - report the contender as failed and go on
                 print(f"  {name}: failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
                 continue
@@ -109,6 +112,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", default="/tmp/lakehouse-bench")
     parser.add_argument("--out", default="benchmarks/results/merge.json")
+    parser.add_argument("--only", help="comma-separated contenders (default: all)")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -116,7 +120,7 @@ def main() -> None:
     spark.sparkContext.setLogLevel("ERROR")
     results = {}
     for n in map(int, args.sizes.split(",")):
-        results[n] = bench_size(spark, work, n, args.runs)
+        results[n] = bench_size(spark, work, n, args.runs, args.only.split(",") if args.only else None)
         _print(n, results[n])
     sizes = sorted(results)
     if len(sizes) > 1 and all("lakehouse" in results[s] for s in sizes):

@@ -4,6 +4,9 @@ Delta takes a commit's ``userMetadata`` and its idempotency key
 (``txnAppId``/``txnVersion``) from session configuration.  :func:`commit_conf`
 sets them for exactly one commit and puts the previous values back afterwards,
 so they never leak into another write.
+
+:func:`previous_load` and :func:`runs_in_effect` read lineage back from a table's
+history (its commits, newest first), taking RESTOREs into account.
 """
 
 from __future__ import annotations
@@ -81,3 +84,42 @@ def lineage_conf(lineage: RunLineage, *, idempotent: bool) -> dict[str, str]:
     if idempotent:
         settings |= {TXN_APP_ID: lineage.txn_app_id, TXN_VERSION: "0"}
     return settings
+
+
+# ------------------------------------------------------------ lineage in a table's history
+
+@dataclass(frozen=True)
+class Load:
+    """The latest commit of a job for one run date, and whether a RESTORE undid it since."""
+
+    version: int
+    in_effect: bool
+
+
+def previous_load(history: list, lineage: RunLineage) -> Load | None:
+    """Find the latest commit of ``lineage``'s job and run date in ``history`` (newest first)."""
+    for i, row in enumerate(history):
+        found = RunLineage.from_user_metadata(row["userMetadata"])
+        if found and (found.job, found.run_date) == (lineage.job, lineage.run_date):
+            return Load(version=row["version"], in_effect=not _undone(history, i))
+    return None
+
+
+def runs_in_effect(history: list) -> set[str]:
+    """Run ids of the lakehouse commits in ``history`` that no later RESTORE undid."""
+    found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
+    return {lineage.run_id for i, lineage in found if lineage and not _undone(history, i)}
+
+
+def _undone(history: list, i: int) -> bool:
+    """A RESTORE newer than ``history[i]`` went back to a version before it."""
+    version = history[i]["version"]
+    return any(_restored_to(later) is not None and _restored_to(later) < version for later in history[:i])
+
+
+def _restored_to(commit) -> int | None:
+    """The version a RESTORE commit went back to (None for other commits, or a restore by time)."""
+    parameters = commit["operationParameters"] or {}
+    if commit["operation"] != "RESTORE" or not parameters.get("version"):  # Delta's own map, not a spec
+        return None
+    return int(parameters["version"])

@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 from lakehouse import metrics
 from lakehouse._sql import partition_predicate, quote_ident
 from lakehouse.errors import DataError, SpecError
-from lakehouse.lineage import RunLineage, commit_conf, lineage_conf
+from lakehouse.lineage import RunLineage, commit_conf, lineage_conf, previous_load, runs_in_effect
 from lakehouse.spec import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
 from lakehouse.table import TableRef
 from lakehouse.write import merge, tombstones
@@ -120,49 +120,12 @@ def plan(w: Write, *, force: bool = False) -> Outcome:
     return _plan(w.target, w, history)
 
 
-@dataclass(frozen=True)
-class Load:
-    """The latest commit of a job for one run date, and whether a RESTORE undid it since."""
-
-    version: int
-    in_effect: bool
-
-
 def _history(spark: SparkSession, table: TableRef) -> list:
     """The table's commits, newest first (empty when there is no table yet): read once per write."""
     if not table.exists(spark):
         return []
     return (table.delta(spark).history()
             .select("version", "operation", "operationParameters", "userMetadata").collect())
-
-
-def previous_load(history: list, lineage: RunLineage) -> Load | None:
-    """Find the latest commit of ``lineage``'s job and run date in ``history`` (newest first)."""
-    for i, row in enumerate(history):
-        found = RunLineage.from_user_metadata(row["userMetadata"])
-        if found and (found.job, found.run_date) == (lineage.job, lineage.run_date):
-            return Load(version=row["version"], in_effect=not _undone(history, i))
-    return None
-
-
-def runs_in_effect(history: list) -> set[str]:
-    """Run ids of the lakehouse commits in ``history`` that no later RESTORE undid."""
-    found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
-    return {lineage.run_id for i, lineage in found if lineage and not _undone(history, i)}
-
-
-def _undone(history: list, i: int) -> bool:
-    """A RESTORE newer than ``history[i]`` went back to a version before it."""
-    version = history[i]["version"]
-    return any(_restored_to(later) is not None and _restored_to(later) < version for later in history[:i])
-
-
-def _restored_to(commit) -> int | None:
-    """The version a RESTORE commit went back to (None for other commits, or a restore by time)."""
-    parameters = commit["operationParameters"] or {}
-    if commit["operation"] != "RESTORE" or not parameters.get("version"):  # Delta's own map, not a spec
-        return None
-    return int(parameters["version"])
 
 
 # ------------------------------------------------------------------ per-mode commits

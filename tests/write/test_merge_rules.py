@@ -145,3 +145,15 @@ def test_a_null_tie_breaker_is_the_oldest_in_the_commit_too(spark, project, run)
     raw(project, d2, "1,x,2024-02-02,5,D")  # equal sequence, tie breaker x > NULL; stored in another partition
     assert run(spec, d2).outcome.deleted == 1
     _assert_table(spark, project, (2, "b", "2024-02-01", 5, "I"))
+
+
+def test_vacuum_keeps_the_tombstones_working(spark, project, run):
+    from lakehouse import audit
+
+    d1, d2 = _days(2)
+    raw(project, d1, "1,x,2024-02-01,8,D", "2,b,2024-02-01,1,I")
+    run(CDC, d1)
+    audit.vacuum(spark, table_path(project), 0, audit_window_days=30, force=True)
+    raw(project, d2, "1,OLD,2024-02-01,6,I")
+    assert run(CDC, d2).outcome.inserted == 0
+    assert (project / "lake" / "things" / "_lakehouse_tombstones" / "_delta_log").is_dir()
