@@ -37,7 +37,8 @@ from lakehouse.spec import JobSpec, MergeTarget, Target
 from lakehouse.table import TableRef
 from lakehouse.transforms import apply_transforms, checked
 from lakehouse.write import commit
-from lakehouse.write import merge
+from lakehouse.write import increment
+from lakehouse.write.order import DELETE_FLAG, sorted_partitions
 
 
 @dataclass(frozen=True)
@@ -159,21 +160,21 @@ class _Prepared:
 
 def _prepare(df: DataFrame, target: Target) -> _Prepared:
     """Cache the increment once and count it in one aggregate (merge: one row per key, see
-    :mod:`lakehouse.write.merge`)."""
+    :mod:`lakehouse.write.increment`)."""
     if not isinstance(target, MergeTarget):
         cached = df.cache()
         row = cached.agg(F.count(F.lit(1)).alias("rows"),
                          F.collect_set(F.struct(*[F.col(quote_ident(c)) for c in target.partition_by]))
                          .alias("partitions")).first()
-        partitions = merge.sorted_partitions(row["partitions"]) if target.partition_by else []
+        partitions = sorted_partitions(row["partitions"]) if target.partition_by else []
         return _Prepared(df=cached, cached=cached, rows=row["rows"], partitions=partitions)
     m = target.merge
     for name, columns in (("keys", m.keys), ("sequence_by", [m.sequence_by]), ("tie_breaker", [m.tie_breaker]),
                           ("exclude_from_update", m.exclude_from_update)):
         require_columns(df, [c for c in columns if c], f"target.merge.{name}")
-    annotated = merge.annotate(_with_delete_flag(df, m.delete_when), m).cache()
-    stats = merge.increment_stats(annotated, m, target.partition_by)
-    return _Prepared(df=merge.kept(annotated), cached=annotated, rows=stats.rows, partitions=stats.partitions,
+    annotated = increment.annotate(_with_delete_flag(df, m.delete_when), m).cache()
+    stats = increment.increment_stats(annotated, m, target.partition_by)
+    return _Prepared(df=increment.kept(annotated), cached=annotated, rows=stats.rows, partitions=stats.partitions,
                      null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges)
 
 
@@ -182,7 +183,7 @@ def _with_delete_flag(df: DataFrame, delete_when: str | None) -> DataFrame:
         return df
 
     def flag(d: DataFrame) -> DataFrame:  # a NULL condition does not delete
-        return d.withColumn(merge.DELETE_FLAG, F.coalesce(F.expr(delete_when).cast("boolean"), F.lit(False)))
+        return d.withColumn(DELETE_FLAG, F.coalesce(F.expr(delete_when).cast("boolean"), F.lit(False)))
 
     return checked("target.merge.delete_when", df, flag)
 

@@ -54,8 +54,15 @@ class TableRef:
 
     def delta(self, spark: SparkSession) -> DeltaTable:
         """The DeltaTable; a TableError if there is none."""
-        if not self.exists(spark):
+        table = self.delta_or_none(spark)
+        if table is None:
             raise TableError(f"no Delta table at {self}")
+        return table
+
+    def delta_or_none(self, spark: SparkSession) -> DeltaTable | None:
+        """The DeltaTable, or None if there is none (one existence check)."""
+        if not self.exists(spark):
+            return None
         return DeltaTable.forName(spark, self.name) if self.name else DeltaTable.forPath(spark, self.path)
 
     def read(self, reader: DataFrameReader) -> DataFrame:
@@ -75,10 +82,10 @@ class TableRef:
         if schema:
             spark.sql(f"CREATE SCHEMA IF NOT EXISTS {quote_table_name(schema)}")
 
-    def layout(self, spark: SparkSession) -> tuple[list[str], list[str]]:
-        """(columns, partition columns) of the latest snapshot, from the Delta log (no query)."""
+    def layout(self, spark: SparkSession, table: DeltaTable) -> tuple[list[str], list[str]]:
+        """(columns, partition columns) of ``table`` (this table, loaded), from the Delta log (no query)."""
         try:  # the snapshot the DeltaTable just loaded: no DESCRIBE DETAIL, no Spark job
-            snapshot = self.delta(spark)._jdt.deltaLog().unsafeVolatileSnapshot()
+            snapshot = table._jdt.deltaLog().unsafeVolatileSnapshot()
             partitions = str(snapshot.metadata().partitionColumns().mkString("\u0001"))
             return list(snapshot.schema().fieldNames()), [p for p in partitions.split("\u0001") if p]
         except Py4JError:  # an older or newer Delta without these internals

@@ -13,6 +13,7 @@ import yaml
 
 from lakehouse.loader import load_job, load_profile
 from lakehouse.session import get_spark
+from tests.jobs import make_project
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,13 +32,7 @@ def spark(tmp_path_factory):
 @pytest.fixture
 def project(tmp_path) -> Path:
     """A throw-away project folder: conf/test.yaml with roots under tmp_path, jobs/, sql/, raw/."""
-    for folder in ("conf", "jobs", "sql", "raw", "lake"):
-        (tmp_path / folder).mkdir()
-    local = yaml.safe_load((REPO / "conf" / "local.yaml").read_text())
-    local["roots"] = {"raw": "raw", "lake": "lake"}
-    local.pop("warehouse", None)
-    (tmp_path / "conf" / "test.yaml").write_text(yaml.safe_dump(local))
-    return tmp_path
+    return make_project(tmp_path)
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
 SCHEMA = "id BIGINT, name STRING, day DATE, seq INT, op STRING"
 HEADER = "id,name,day,seq,op"
 
@@ -47,3 +51,15 @@ def expected(spark, *rows: tuple):
 
     data = [(i, n, dt.date.fromisoformat(d), s, o) for i, n, d, s, o in rows]
     return spark.createDataFrame(data, SCHEMA)
+
+
+def make_project(root: Path) -> Path:
+    """A project folder: conf/test.yaml (the local profile with roots raw/ and lake/ of the project),
+    jobs/, sql/, raw/, lake/."""
+    for folder in ("conf", "jobs", "sql", "raw", "lake"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    local = yaml.safe_load((REPO / "conf" / "local.yaml").read_text())
+    local["roots"] = {"raw": "raw", "lake": "lake"}  # relative to the project folder
+    local.pop("warehouse", None)
+    (root / "conf" / "test.yaml").write_text(yaml.safe_dump(local))
+    return root

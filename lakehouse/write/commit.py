@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import singledispatch
 
+from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -31,7 +32,12 @@ from lakehouse.lineage import RunLineage, commit_conf, lineage_conf, previous_lo
 from lakehouse.spec import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
 from lakehouse.table import TableRef
 from lakehouse.write import merge, tombstones
-from lakehouse.write.merge import DELETE_FLAG
+from lakehouse.write.order import DELETE_FLAG, in_key_ranges, in_partitions, side
+
+Conf = dict[str, str]
+"""Session confs for one commit."""
+Loaded = DeltaTable | None
+"""The table as :func:`_history` loaded it (None: not created yet)."""
 
 MERGE_REPARTITION = "spark.databricks.delta.merge.repartitionBeforeWrite.enabled"
 
@@ -90,20 +96,20 @@ class Outcome:
 
 def write(w: Write, *, force: bool = False) -> Outcome:
     """Commit ``w`` to its table; a re-run of a loaded run date is skipped unless ``force``."""
-    history = _history(w.spark, w.table)
+    history, delta = _history(w.spark, w.table)
     before = history[0]["version"] if history else None
     load = previous_load(history, w.lineage)
     if load and load.in_effect and not force:
         return Outcome(version=before, skipped_for_version=load.version)
-    if before is not None:
-        _check_table(w)
+    if delta is not None:
+        _check_table(w, delta)
     # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
     # under the same id would be skipped by Delta, so such a reload goes without one.
     settings = lineage_conf(w.lineage, idempotent=not force and load is None)
     if isinstance(w.target, MergeTarget):
         settings[MERGE_REPARTITION] = str(w.target.repartition).lower()
-    done = _commit(w.target, w, history, settings)
-    last = w.table.delta(w.spark).history(1).select("version", "operation", "operationMetrics").first()
+    done = _commit(w.target, w, history, settings, delta)
+    last = (delta or w.table.delta(w.spark)).history(1).select("version", "operation", "operationMetrics").first()
     if last["version"] == before:  # Delta skipped it: the same run date committed concurrently
         return Outcome(version=before, skipped_for_version=before)
     return _outcome(last, created=before is None, planned=done)
@@ -111,39 +117,42 @@ def write(w: Write, *, force: bool = False) -> Outcome:
 
 def plan(w: Write, *, force: bool = False) -> Outcome:
     """What :func:`write` would do (with ``force``, what a forced load would do); commits nothing."""
-    history = _history(w.spark, w.table)
+    history, delta = _history(w.spark, w.table)
     load = previous_load(history, w.lineage)
     if load and load.in_effect and not force:
         return Outcome(skipped_for_version=load.version)
-    if history:
-        _check_table(w)
+    if delta is not None:
+        _check_table(w, delta)
     return _plan(w.target, w, history)
 
 
-def _history(spark: SparkSession, table: TableRef) -> list:
-    """The table's commits, newest first (empty when there is no table yet): read once per write."""
-    if not table.exists(spark):
-        return []
-    return (table.delta(spark).history()
-            .select("version", "operation", "operationParameters", "userMetadata").collect())
+def _history(spark: SparkSession, table: TableRef) -> tuple[list, DeltaTable | None]:
+    """The table's commits, newest first, and the table (empty and None when there is none yet).
+
+    Read once per write: every later step uses this DeltaTable, without checking again.
+    """
+    delta = table.delta_or_none(spark)
+    if delta is None:
+        return [], None
+    return delta.history().select("version", "operation", "operationParameters", "userMetadata").collect(), delta
 
 
 # ------------------------------------------------------------------ per-mode commits
 
 @singledispatch
-def _commit(target: Target, w: Write, history: list, settings: dict[str, str]) -> Outcome | None:
+def _commit(target: Target, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome | None:
     """Commit ``w``; returns the planned outcome where the commit's metrics do not tell it all."""
     raise NotImplementedError(type(target).__name__)
 
 
 @_commit.register
-def _(target: AppendTarget, w: Write, history: list, settings: dict[str, str]) -> None:
+def _(target: AppendTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> None:
     with commit_conf(w.spark, settings):
         _save(w, w.df, "append", create=not history)
 
 
 @_commit.register
-def _(target: OverwriteTarget, w: Write, history: list, settings: dict[str, str]) -> Outcome:
+def _(target: OverwriteTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
     replaced = _plan(target, w, history)
     if history and replaced.inserted == 0:
         raise DataError(f"the run has no rows: overwrite would empty table {w.table}; nothing was written")
@@ -153,7 +162,7 @@ def _(target: OverwriteTarget, w: Write, history: list, settings: dict[str, str]
 
 
 @_commit.register
-def _(target: ReplacePartitionsTarget, w: Write, history: list, settings: dict[str, str]) -> Outcome:
+def _(target: ReplacePartitionsTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
     replaced = _plan(target, w, history)
     where = partition_predicate(target.partition_by, w.partitions) if history else None
     with commit_conf(w.spark, settings):
@@ -162,7 +171,7 @@ def _(target: ReplacePartitionsTarget, w: Write, history: list, settings: dict[s
 
 
 @_commit.register
-def _(target: MergeTarget, w: Write, history: list, settings: dict[str, str]) -> Outcome:
+def _(target: MergeTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
     m = target.merge
     classified, planned, graves = _classify(w, history)
     try:
@@ -170,7 +179,7 @@ def _(target: MergeTarget, w: Write, history: list, settings: dict[str, str]) ->
             tombstones.append(w.spark, graves, classified, m, w.lineage)
         with commit_conf(w.spark, settings):
             if history:
-                merge.execute(w.table, w.spark, classified, m, target.partition_by, planned.partitions)
+                merge.execute(delta, classified, m, target.partition_by, planned.partitions)
             else:
                 _save(w, merge.changes(classified).select(*map(quote_ident, w.columns)), "append", create=True)
         if planned.tombstones and not history:  # a new table: its folder must hold only the table first
@@ -192,11 +201,11 @@ def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, Tabl
     if history:
         stored = w.table.read(w.spark.read)
         if partition_by:
-            local = merge.in_partitions(merge.side(), partition_by, w.partitions)
+            local = in_partitions(side(), partition_by, w.partitions)
             matched = merge.match(w.df, stored.filter(local), m).cache()
             cached.append(matched)
             elsewhere = merge.unmatched(matched, w.df.columns)
-            others = merge.in_key_ranges(stored.filter(~local), merge.key_ranges(elsewhere, m))
+            others = in_key_ranges(stored.filter(~local), merge.key_ranges(elsewhere, m))
             matched = matched.filter(F.col(merge.STORED + merge.PRESENT).isNotNull()).unionByName(
                 merge.match(elsewhere, others, m))
         else:
@@ -232,9 +241,9 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
     w.table.save(writer, create=create)
 
 
-def _check_table(w: Write) -> None:
+def _check_table(w: Write, delta: DeltaTable) -> None:
     """The increment's columns and the declared partitioning must match the existing table."""
-    table_cols, stored = w.table.layout(w.spark)
+    table_cols, stored = w.table.layout(w.spark, delta)
     if stored != list(w.target.partition_by):
         raise SpecError(f"table {w.table} is partitioned by {stored}, the spec declares "
                         f"{list(w.target.partition_by)}", field="target.partition_by")

@@ -24,7 +24,8 @@ from lakehouse.lineage import RunLineage, commit_conf, lineage_conf
 from lakehouse.profile import is_uri
 from lakehouse.spec import MergeOptions
 from lakehouse.table import TableRef, path_exists
-from lakehouse.write.merge import ACTION, DELETE, TOMBSTONE, col, in_key_ranges
+from lakehouse.write.merge import ACTION, DELETE, TOMBSTONE
+from lakehouse.write.order import col, in_key_ranges
 
 FOLDER = "_lakehouse_tombstones"
 RUN_ID, RUN_DATE = "_lakehouse_run_id", "_lakehouse_run_date"

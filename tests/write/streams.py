@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from lakehouse.loader import load_job, load_profile
+from tests.jobs import make_project
 
 settings.register_profile("ci", derandomize=True, max_examples=6, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -61,13 +62,7 @@ class Project:
 
     @classmethod
     def create(cls, base: Path, target: dict) -> "Project":
-        root = Path(tempfile.mkdtemp(dir=base))
-        for folder in ("conf", "jobs", "sql", "raw", "lake"):
-            (root / folder).mkdir()
-        local = yaml.safe_load((Path(__file__).resolve().parents[2] / "conf" / "local.yaml").read_text())
-        local["roots"] = {"raw": str(root / "raw"), "lake": str(root / "lake")}
-        local.pop("warehouse", None)
-        (root / "conf" / "test.yaml").write_text(yaml.safe_dump(local))
+        root = make_project(Path(tempfile.mkdtemp(dir=base)))
         spec = {"name": "stream", "source": {"format": "csv", "path": "stream/{run_date}/*.csv", "schema": SCHEMA},
                 "target": {"path": "stream", **target}}
         (root / "jobs" / "stream.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
