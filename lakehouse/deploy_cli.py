@@ -3,7 +3,8 @@
 ``lakehouse submit`` is what ``spark-submit.sh`` runs: build (or reuse) the
 artifacts, then run ``spark-submit`` (or print it with ``--dry-run``).
 ``lakehouse deploy emr-step|databricks-job`` prints a scheduled-run definition as
-JSON.  None of them starts Spark in this process.
+JSON (an EMR step in the ``aws emr add-steps`` shape or, with ``--shape api``, the
+AddJobFlowSteps API's).  None of them starts Spark in this process.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from lakehouse.deploy import (EMR_ACTIONS_ON_FAILURE, EMR_DATE_PLACEHOLDER, EMR_DEFAULT_ACTION_ON_FAILURE,
+                              EMR_DEFAULT_SHAPE, EMR_SHAPES, databricks_job, emr_step)
 from lakehouse.loader import load_profile, project_dir_for
 
 SPARK_SUBMIT_ENV = "SPARK_SUBMIT"
@@ -38,12 +41,15 @@ def add_deploy_commands(sub: argparse._SubParsersAction) -> None:
 
     deploy = sub.add_parser("deploy", help="print a scheduled-run definition (EMR step, Databricks job) as JSON")
     kinds = deploy.add_subparsers(dest="kind", required=True, metavar="KIND")
-    p = kinds.add_parser("emr-step", help="steps JSON for `aws emr add-steps --steps file://...`")
+    p = kinds.add_parser("emr-step", help="steps JSON for `aws emr add-steps` (or, --shape api, for boto3/Airflow)")
     _deploy_options(p, default_profile="emr")
-    p.add_argument("--date", default=None, metavar="DATE",
-                   help="run date passed to the job (default: {{ ds }}, filled in by the scheduler)")
-    p.add_argument("--action-on-failure", default="CONTINUE",
-                   choices=("CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER"))
+    p.add_argument("--date", default=EMR_DATE_PLACEHOLDER, metavar="DATE",
+                   help="run date passed to the job (default: %(default)s, filled in by the scheduler)")
+    p.add_argument("--action-on-failure", default=EMR_DEFAULT_ACTION_ON_FAILURE, choices=EMR_ACTIONS_ON_FAILURE,
+                   help="what the cluster does when the step fails (default: %(default)s)")
+    p.add_argument("--shape", default=EMR_DEFAULT_SHAPE, choices=tuple(EMR_SHAPES),
+                   help="cli: `aws emr add-steps --steps file://FILE`; api: the Steps of AddJobFlowSteps "
+                        "(boto3 add_job_flow_steps, Airflow EmrAddStepsOperator) (default: %(default)s)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf (repeatable)")
     p.set_defaults(handler=_emr_step)
     p = kinds.add_parser("databricks-job", help="Jobs API 2.1 JSON for `databricks jobs create --json @FILE`")
@@ -87,20 +93,15 @@ def _submit(args: argparse.Namespace) -> int:
 
 
 def _emr_step(args: argparse.Namespace) -> int:
-    from lakehouse.deploy import EMR_DATE_PLACEHOLDER, emr_step
-
     project, profile, built, location = _deploy_inputs(args)
-    steps = emr_step(args.job, profile, built.at(location), project_dir=project,
-                     run_date=args.date or EMR_DATE_PLACEHOLDER, action_on_failure=args.action_on_failure,
-                     confs=args.conf)
+    steps = emr_step(args.job, profile, built.at(location), project_dir=project, run_date=args.date,
+                     action_on_failure=args.action_on_failure, confs=args.conf, shape=args.shape)
     _emit(steps, args.output)
     print(f"upload {built.py_files}, {built.driver} and {built.bundle} to {location}/", file=sys.stderr)
     return 0
 
 
 def _databricks_job(args: argparse.Namespace) -> int:
-    from lakehouse.deploy import databricks_job
-
     project, profile, built, location = _deploy_inputs(args)
     job = databricks_job(args.job, profile, built.at(location), project_dir=project,
                          existing_cluster_id=args.cluster_id)

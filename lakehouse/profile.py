@@ -68,6 +68,16 @@ class AuditSettings(Model):
                               "create, and the shortest retention `lakehouse vacuum` accepts.")
 
 
+class RunEvents(Model):
+    """Who hears of a scheduled run, per event (the Jobs API's ``email_notifications`` and
+    ``webhook_notifications`` keys). Job-level: a failure is reported once, after the last retry."""
+
+    on_start: list[str] = Field(default_factory=list, description="Told when a run starts.")
+    on_success: list[str] = Field(default_factory=list, description="Told when a run succeeds.")
+    on_failure: list[str] = Field(
+        default_factory=list, description="Told when a run fails or times out, after its last retry.")
+
+
 class DeploySettings(Model):
     """How ``lakehouse deploy`` schedules runs on this platform (see the README, "Running on a cluster")."""
 
@@ -80,6 +90,29 @@ class DeploySettings(Model):
     cluster: dict[str, Any] = Field(
         default_factory=dict, description="Databricks: the `new_cluster` of the job cluster, as in the "
                                           "Jobs API (`spark_version`, `node_type_id`, `num_workers`, ...).")
+    max_retries: int = Field(
+        2, ge=-1, description="Databricks: times a failed run of the task is started again (`0`: never, `-1`: "
+                              "without limit). Databricks retries every failure, whatever the exit code.")
+    min_retry_interval_millis: int = Field(
+        300_000, ge=0, description="Databricks: least time between the start of a failed attempt and its retry.")
+    retry_on_timeout: bool = Field(
+        False, description="Databricks: also retry an attempt stopped by `timeout_seconds`.")
+    timeout_seconds: int = Field(
+        14_400, ge=0, description="Databricks: an attempt running longer is stopped and fails (`0`: no limit).")
+    email_notifications: RunEvents = Field(
+        default_factory=RunEvents, description="Databricks: email addresses told when a run starts, succeeds "
+                                               "or fails (after its last retry), per event.")
+    webhook_notifications: RunEvents = Field(
+        default_factory=RunEvents, description="Databricks: notification destination IDs (set up by a workspace "
+                                               "admin: Slack, Teams, PagerDuty, webhooks) called per event; at "
+                                               "most 3 per event.")
+
+    @model_validator(mode="after")
+    def _three_destinations(self) -> "DeploySettings":
+        for event, ids in self.webhook_notifications:
+            if len(ids) > 3:
+                raise ValueError(f"webhook_notifications.{event}: at most 3 destinations, got {len(ids)}")
+        return self
 
 
 class Profile(Model):

@@ -1,16 +1,24 @@
-"""Generated spark-submit commands per profile, and the EMR and Databricks definitions."""
+"""Generated spark-submit commands per profile, and the EMR and Databricks definitions checked against
+the JSON schemas of the APIs that take them."""
 
+import argparse
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
+from pydantic import ValidationError
 
 from lakehouse.deploy import databricks_job, emr_step
+from lakehouse.deploy_cli import add_deploy_commands
 from lakehouse.loader import load_profile
 from lakehouse.package import Artifacts, PackageError, submit_command
+from lakehouse.profile import DeploySettings, RunEvents
 from tests.conftest import REPO
 
 EXPECTED = Path(__file__).parent / "expected"
+SCHEMAS = Path(__file__).parent / "schemas"
+"""JSON schemas written from the AWS EMR and Databricks Jobs API references (see each file's description)."""
 BUILT = Artifacts(wheel="build/lakehouse-0.1.0-py3-none-any.whl", py_files="build/lakehouse.zip",
                   driver="build/lakehouse_main.py", bundle="build/lakehouse-bundle.zip")
 DELTA_CONFS = ["--conf", "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
@@ -79,16 +87,102 @@ def test_databricks_profile_has_no_spark_submit():
                        run_date="2024-03-02", project_dir=REPO)
 
 
-def test_emr_step_matches_expected_json():
-    steps = emr_step(REPO / "jobs" / "orders.yaml", load_profile("emr", REPO / "conf"),
-                     BUILT.at("s3://example-artifacts/lakehouse"), project_dir=REPO)
-    assert steps == json.loads((EXPECTED / "emr-step-orders.json").read_text())
+def _emr_steps(shape):
+    return emr_step(REPO / "jobs" / "orders.yaml", load_profile("emr", REPO / "conf"),
+                    BUILT.at("s3://example-artifacts/lakehouse"), project_dir=REPO, shape=shape)
+
+
+def _databricks_job(profile=None, **kwargs):
+    return databricks_job(REPO / "jobs" / "customers.yaml", profile or load_profile("databricks", REPO / "conf"),
+                          BUILT.at("/Volumes/main/lakehouse/artifacts"), project_dir=REPO, **kwargs)
+
+
+def _databricks_profile(**deploy):
+    """The shipped databricks profile with some ``deploy`` settings replaced."""
+    profile = load_profile("databricks", REPO / "conf")
+    return profile.model_copy(update={"deploy": profile.deploy.model_copy(update=deploy)})
+
+
+def _schema(name):
+    return jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{name}.schema.json").read_text()))
+
+
+@pytest.mark.parametrize("shape, expected", [("cli", "emr-step-orders.json"), ("api", "emr-step-orders-api.json")])
+def test_emr_step_matches_expected_json(shape, expected):
+    assert _emr_steps(shape) == json.loads((EXPECTED / expected).read_text())
+
+
+def test_emr_shapes_wrap_the_same_step():
+    [cli], [api] = _emr_steps("cli"), _emr_steps("api")
+    assert api["HadoopJarStep"] == {"Jar": cli["Jar"], "Args": cli["Args"]}
+    assert {k: api[k] for k in ("Name", "ActionOnFailure")} == {k: cli[k] for k in ("Name", "ActionOnFailure")}
 
 
 def test_databricks_job_matches_expected_json():
-    job = databricks_job(REPO / "jobs" / "customers.yaml", load_profile("databricks", REPO / "conf"),
-                         BUILT.at("/Volumes/main/lakehouse/artifacts"), project_dir=REPO)
-    assert job == json.loads((EXPECTED / "databricks-job-customers.json").read_text())
+    assert _databricks_job() == json.loads((EXPECTED / "databricks-job-customers.json").read_text())
+
+
+@pytest.mark.parametrize("schema, definition", [
+    ("emr_step_cli", lambda: _emr_steps("cli")),
+    ("emr_step_api", lambda: _emr_steps("api")),
+    ("databricks_job", _databricks_job),
+    ("databricks_job", lambda: _databricks_job(existing_cluster_id="0101-abc")),
+])
+def test_definitions_follow_the_api_schemas(schema, definition):
+    _schema(schema).validate(definition())
+
+
+@pytest.mark.parametrize("schema, definition, wrong", [
+    ("emr_step_api", lambda: _emr_steps("cli"), "'HadoopJarStep' is a required property"),
+    ("emr_step_cli", lambda: _emr_steps("api"), "Additional properties are not allowed ('HadoopJarStep'"),
+    ("databricks_job", lambda: {**_databricks_job(), "webhook_notifications": {"on_failure": ["abc"]}},
+     "'abc' is not of type 'object'"),
+    ("databricks_job", lambda: {**_databricks_job(), "tasks": [{**_databricks_job()["tasks"][0], "max_retry": 2}]},
+     "Additional properties are not allowed ('max_retry'"),
+])
+def test_schemas_refuse_a_wrong_shape(schema, definition, wrong):
+    errors = [error.message for error in _schema(schema).iter_errors(definition())]
+    assert any(message.startswith(wrong) for message in errors), errors
+
+
+def test_emr_step_strings_fit_the_api_limit():
+    """AddJobFlowSteps: the strings of one HadoopJarStep total at most 10240 characters (not a schema rule)."""
+    [step] = _emr_steps("api")
+    jar = step["HadoopJarStep"]
+    assert len(jar["Jar"]) + sum(map(len, jar["Args"])) <= 10240
+
+
+def test_databricks_job_takes_retries_timeout_and_notifications_from_the_profile():
+    job = _databricks_job(_databricks_profile(max_retries=0, retry_on_timeout=True,
+                                              email_notifications=RunEvents(on_start=["a@example.com"]),
+                                              webhook_notifications=RunEvents(on_failure=["hook-1", "hook-2"])))
+    task = job["tasks"][0]
+    assert (task["max_retries"], task["retry_on_timeout"], task["timeout_seconds"]) == (0, True, 7200)
+    assert job["email_notifications"] == {"on_start": ["a@example.com"]}
+    assert job["webhook_notifications"] == {"on_failure": [{"id": "hook-1"}, {"id": "hook-2"}]}
+    _schema("databricks_job").validate(job)
+
+
+def test_a_profile_without_notifications_sends_none():
+    job = _databricks_job(_databricks_profile(email_notifications=RunEvents()))
+    assert "email_notifications" not in job and "webhook_notifications" not in job
+
+
+@pytest.mark.parametrize("options, expected", [([], "emr-step-orders.json"),
+                                               (["--shape", "api"], "emr-step-orders-api.json")])
+def test_deploy_emr_step_command_prints_the_shape_asked_for(options, expected, monkeypatch, tmp_path):
+    monkeypatch.setattr("lakehouse.package.build", lambda project: BUILT)  # the artifacts as they are named
+    parser = argparse.ArgumentParser()
+    add_deploy_commands(parser.add_subparsers())
+    out = tmp_path / "steps.json"
+    args = parser.parse_args(["deploy", "emr-step", str(REPO / "jobs" / "orders.yaml"), "-o", str(out), *options])
+    assert args.handler(args) == 0
+    assert json.loads(out.read_text()) == json.loads((EXPECTED / expected).read_text())
+
+
+def test_more_than_three_webhooks_per_event_are_refused():
+    with pytest.raises(ValidationError, match="webhook_notifications.on_failure: at most 3 destinations"):
+        DeploySettings(webhook_notifications={"on_failure": ["a", "b", "c", "d"]})
 
 
 def test_databricks_job_on_an_existing_cluster_reads_dbfs_artifacts_through_fuse():
