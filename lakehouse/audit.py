@@ -386,8 +386,10 @@ def vacuum(spark: SparkSession, table: TableLike, retain_hours: float | None = N
     or the table's own ``delta.deletedFileRetentionDuration`` when longer).
 
     A retention shorter than ``audit_window_days`` is refused unless ``force``; with
-    ``force`` Delta's own retention check is switched off for this call only.
+    ``force`` Delta's own retention check is switched off for this call only.  A path
+    must be a table's own folder (see :func:`_require_table_folder`).
     """
+    _require_table_folder(spark, _as_ref(table))
     ref = _ref(spark, table)
     window = audit_window_days * 24
     if retain_hours is None:
@@ -413,6 +415,15 @@ def vacuum(spark: SparkSession, table: TableLike, retain_hours: float | None = N
     return Vacuumed(table=str(ref), retain_hours=retain_hours, deleted_files=deleted)
 
 
+def _require_table_folder(spark: SparkSession, ref: TableRef) -> None:
+    """Vacuum deletes files, so a path must hold a ``_delta_log`` folder itself.
+
+    ``DeltaTable.isDeltaTable`` also says yes for a folder inside a table (a partition folder:
+    it walks up to the table), and a folder of plain files must never be swept either."""
+    if ref.path is not None and not path_exists(spark, f"{ref.path.rstrip('/')}/_delta_log"):
+        raise TableError(f"no Delta table at {ref.path} (no _delta_log folder)")
+
+
 _INTERVAL = re.compile(r"(\d+)\s*(week|day|hour|minute|second)s?", re.IGNORECASE)
 _HOURS = {"week": 168, "day": 24, "hour": 1, "minute": 1 / 60, "second": 1 / 3600}
 
@@ -428,8 +439,12 @@ def _table_retention_hours(spark: SparkSession, ref: TableRef) -> float | None:
 
 # ------------------------------------------------------------------------- internals
 
+def _as_ref(table: TableLike) -> TableRef:
+    return table if isinstance(table, TableRef) else TableRef.parse(str(table))
+
+
 def _ref(spark: SparkSession, table: TableLike) -> TableRef:
-    ref = table if isinstance(table, TableRef) else TableRef.parse(str(table))
+    ref = _as_ref(table)
     if not ref.exists(spark):
         raise TableError(f"no Delta table at {ref}")
     return ref

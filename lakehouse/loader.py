@@ -24,6 +24,14 @@ PROFILE_ENV = "LAKEHOUSE_PROFILE"
 CONF_DIR_ENV = "LAKEHOUSE_CONF_DIR"
 DEFAULT_PROFILE = "local"
 
+MAX_YAML_BYTES = 1024 * 1024
+"""Largest spec or profile file read (1 MiB); a spec is a few hundred bytes."""
+MAX_YAML_DEPTH = 50
+"""Deepest nesting of YAML collections and values; a spec nests about five levels."""
+MAX_YAML_ALIAS_NODES = 1000
+"""Most nodes that all the aliases (``*name``) of a file may repeat together, counting every node
+inside what each alias names."""
+
 
 def load_job(path: str | os.PathLike) -> JobSpec:
     """Read and validate one job spec file."""
@@ -61,22 +69,7 @@ def project_dir_for(job_path: str | os.PathLike) -> Path:
 # ------------------------------------------------------------------------- helpers
 
 def _load_model(path: Path, model: type[M]) -> M:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("file not found", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise SpecError("not UTF-8 text", file=str(path)) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read file: {exc.strerror}", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(f"invalid YAML: {problem}", file=str(path),
-                        line=mark.line + 1 if mark else None) from None
+    data, root = _parse_yaml(_read_text(path), str(path))
     if not isinstance(data, dict):
         raise SpecError("expected a mapping of keys at the top level", file=str(path), line=1)
     _reject_duplicate_keys(root, str(path))
@@ -84,6 +77,85 @@ def _load_model(path: Path, model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise _spec_error(exc, data, root, str(path)) from None
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; a SpecError if it is missing, unreadable, not UTF-8 or over MAX_YAML_BYTES."""
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_YAML_BYTES + 1)  # never more: the path may name a huge file or a device
+    except FileNotFoundError:
+        raise SpecError("file not found", file=str(path)) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise SpecError(f"file is larger than the limit of {MAX_YAML_BYTES / 2**20:g} MiB", file=str(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("not UTF-8 text", file=str(path)) from None
+
+
+def _parse_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
+    """The document of ``text`` and its node tree, parsed once, within the limits of :class:`_LimitedLoader`."""
+    loader = _LimitedLoader(text)
+    try:
+        root = loader.get_single_node()
+        return (loader.construct_document(root) if root is not None else None), root
+    except _LimitExceeded as exc:
+        raise SpecError(exc.problem, file=file, line=exc.problem_mark.line + 1) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None) from None
+    finally:
+        loader.dispose()
+
+
+class _LimitExceeded(yaml.MarkedYAMLError):
+    """The YAML is over one of the loader's limits; ``problem`` says which, ``problem_mark`` where."""
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses, while composing, nesting deeper than MAX_YAML_DEPTH and aliases
+    that repeat more than MAX_YAML_ALIAS_NODES nodes in all (an alias repeats every node of what it
+    names, so a "billion laughs" bomb is refused after a few hundred events, before anything expands)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._repeated = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> nodes in it, aliases expanded; set once it is composed
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            named = self.anchors.get(event.anchor)  # an undefined alias is PyYAML's own error
+            if named is not None:  # a node still being composed (a recursive alias) repeats without end
+                self._repeated += self._sizes.get(id(named), MAX_YAML_ALIAS_NODES + 1)
+                if self._repeated > MAX_YAML_ALIAS_NODES:
+                    raise _LimitExceeded(problem=f"YAML aliases exceed the limit of {MAX_YAML_ALIAS_NODES} "
+                                                 "repeated nodes", problem_mark=event.start_mark)
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_DEPTH:
+            raise _LimitExceeded(problem=f"YAML nesting deeper than {MAX_YAML_DEPTH} levels",
+                                 problem_mark=event.start_mark)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in _children(node))
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """The nodes directly inside ``node``: items of a sequence, keys and values of a mapping."""
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _reject_duplicate_keys(node: yaml.Node, file: str, where: str = "") -> None:

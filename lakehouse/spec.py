@@ -28,6 +28,7 @@ Example (``jobs/orders.yaml``)::
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 import string
 from pathlib import Path
@@ -53,10 +54,48 @@ def _unique(names: list[str]) -> list[str]:
     return names
 
 
-def _relative_path(path: str) -> str:
+def _path_problem(path: str) -> str | None:
+    """Why ``path`` is not a path below its root (not empty, not absolute, not a URI, no `..`), or None."""
+    if not path:
+        return "must not be empty"
     if path.startswith("/") or ".." in path.split("/") or "://" in path:
-        raise ValueError(f"{path!r} must be relative to its root, without '..' (roots are set in the profile)")
+        return "must be relative to its root, without '..' (roots are set in the profile)"
+    return None
+
+
+def _relative_path(path: str) -> str:
+    """A path below its root (see :func:`_path_problem`)."""
+    problem = _path_problem(path)
+    if problem:
+        raise ValueError(f"{path!r} {problem}" if path else problem)
     return path
+
+
+def _folder_below_root(path: str) -> str:
+    """A table folder: a relative path that, normalised, still names a folder below the root (not `.`)."""
+    if posixpath.normpath(_relative_path(path)) == ".":
+        raise ValueError(f"{path!r} must name a folder below its root, not the root itself")
+    return path
+
+
+SAMPLE_RUN_DATE = dt.date(2024, 12, 31)
+"""The run date a source path is formatted with when a spec is validated (each run checks its own)."""
+
+
+def run_date_path(template: str, run_date: dt.date) -> str:
+    """``template`` with ``{run_date}`` filled in; a ValueError unless the RESULT is a path below
+    its root (so a format such as ``{run_date:..}`` cannot lead outside the root)."""
+    path = template.format(run_date=run_date)
+    problem = _path_problem(path)
+    if problem and path != template:
+        raise ValueError(f"{template!r} becomes {path!r} for run date {run_date}, which {problem}")
+    return _relative_path(path)
+
+
+def _source_path(template: str) -> str:
+    """A source path template whose result, for a sample run date, is a relative path."""
+    run_date_path(template, SAMPLE_RUN_DATE)
+    return template
 
 
 def _table_name(name: str) -> str:
@@ -93,7 +132,7 @@ class Model(BaseModel):
 # --------------------------------------------------------------------------- source
 
 class _Source(Model):
-    path: Annotated[str, AfterValidator(_run_date_template), AfterValidator(_relative_path)] = Field(
+    path: Annotated[str, AfterValidator(_run_date_template), AfterValidator(_source_path)] = Field(
         description="Files to read, relative to the profile root `root`. `{run_date}` is replaced by the "
                     "run date (`{run_date:%Y/%m/%d}` takes a strftime format). Globs are allowed.")
     root: str = Field("raw", description="Name of the profile storage root the path is relative to.")
@@ -103,8 +142,11 @@ class _Source(Model):
         default_factory=dict, description="Extra Spark reader options, passed through unchanged.")
 
     def resolve_path(self, run_date: dt.date) -> str:
-        """The path with ``{run_date}`` filled in (still relative to the root)."""
-        return self.path.format(run_date=run_date)
+        """The path with ``{run_date}`` filled in (still relative to the root), checked again for this date."""
+        try:
+            return run_date_path(self.path, run_date)
+        except ValueError as exc:
+            raise SpecError(str(exc), field="source.path") from None
 
 
 class CsvSource(_Source):
@@ -251,8 +293,9 @@ class MergeOptions(Model):
 
 
 class _Target(Model):
-    path: Annotated[str, AfterValidator(_relative_path)] | None = Field(
-        None, description="Table location relative to the profile root `root`.")
+    path: Annotated[str, AfterValidator(_folder_below_root)] | None = Field(
+        None, description="Table folder relative to the profile root `root`; it must name a folder below "
+                          "the root (not `.`).")
     root: str = Field("lake", description="Name of the profile storage root the path is relative to.")
     table: Annotated[str, AfterValidator(_table_name)] | None = Field(
         None, description="Metastore table name (`schema.table` or `catalog.schema.table`) instead of a path.")
