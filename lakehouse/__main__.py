@@ -1,3 +1,3 @@
 from lakehouse.cli import main
-import sys
-sys.exit(main())
+
+main()

@@ -1,7 +1,11 @@
 """The ``lakehouse`` command.
 
-A user mistake (any :class:`~lakehouse.errors.LakehouseError`) prints one line
-and exits 1; ``--debug`` shows the traceback.  ``validate`` never starts Spark.
+Every entry point (the ``lakehouse`` console script, ``python -m lakehouse``, the
+spark-submit driver script and the wheel entry point Databricks calls) ends in
+:func:`main`, which *exits* with the codes of :class:`lakehouse.errors.ExitCode`: a
+launcher that ignores return values still sees a failure.  A mistake prints one line
+(``--debug`` adds the traceback and Spark's log); Spark and Delta errors are mapped to
+lakehouse errors in :mod:`lakehouse.failures`.  ``validate`` never starts Spark.
 """
 
 from __future__ import annotations
@@ -11,32 +15,41 @@ import logging
 import os
 import sys
 import traceback
+import uuid
 from pathlib import Path
+from typing import NoReturn
 
-from lakehouse.errors import LakehouseError, SpecError
+from lakehouse.errors import ExitCode, LakehouseError, SpecError
 from lakehouse.loader import CONF_DIR_ENV, load_job, load_profile, project_dir_for
+from lakehouse.logs import configure_logging, log_error, print_json
 
 QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and exit with its exit code."""
+    sys.exit(execute(argv))
+
+
+def execute(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` and return its exit code (for callers that must not exit)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage mistake (2, printed by _Parser.error)
+        return int(exc.code or 0)
+    configure_logging(args.log_format, debug=args.debug)
     try:
         return args.handler(args)
-    except LakehouseError as exc:
-        return _fail(str(exc), args)
-    except Exception as exc:  # noqa: BLE001 - Spark and Delta errors reach the user as one line too
-        from lakehouse.errors import spark_message
-
-        return _fail(f"{type(exc).__name__}: {spark_message(exc)}", args)
+    except Exception as exc:  # noqa: BLE001 - every failure ends as one line and an exit code
+        return _fail(exc, args)
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage mistakes end like every other mistake: one line, exit code 1."""
+    """Usage mistakes end like every other mistake: one line, exit code 2."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(1, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(ExitCode.USAGE, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def positive_int(text: str) -> int:
@@ -49,6 +62,8 @@ def positive_int(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lakehouse", description="Declarative Delta Lake batch jobs.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Spark's log")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="json: one JSON object per log line on stderr, at INFO level (default: text)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check job specs without starting Spark")
@@ -62,7 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--conf-dir", help="folder of profiles (default: $LAKEHOUSE_CONF_DIR, else conf/ of the "
                                       "job's project)")
     p.add_argument("--dry-run", action="store_true", help="report what the write would do; commit nothing")
-    p.add_argument("--force", action="store_true", help="load the run date again even if it was loaded")
+    p.add_argument("--force", action="store_true", help="load the run date again even if it was loaded, or "
+                                                        "when its source files changed since")
+    p.add_argument("--output", choices=("text", "json"), default="text",
+                   help="json: print one JSON object for the run, also when it fails (see the README)")
     p.set_defaults(handler=_run)
 
     from lakehouse.deploy_cli import add_deploy_commands
@@ -88,28 +106,42 @@ def _validate(args: argparse.Namespace) -> int:
             spec.transform.sql_path(project_dir_for(file) / "sql")
         except SpecError as exc:
             failed += 1
-            _fail(str(SpecError(exc.message, file=exc.file or str(file), field=exc.field, line=exc.line)), args)
+            _fail(exc.in_file(str(file)), args)
             continue
         print(f"ok  {file}  ({spec.name}: {spec.source.format} -> {spec.target.mode})")
-    return 1 if failed else 0
+    return ExitCode.USAGE if failed else ExitCode.OK
 
 
 def _run(args: argparse.Namespace) -> int:
     from lakehouse.runner import run_job  # Spark is imported only by commands that need it
+    from lakehouse.summary import RunFailure
 
-    spec = load_job(args.job)
-    project = project_dir_for(args.job)
-    profile = load_profile(args.profile, args.conf_dir or os.environ.get(CONF_DIR_ENV) or project / "conf")
-    spark = spark_for(profile, args)
+    run_id = uuid.uuid4().hex[:12]
     try:
-        summary = run_job(spec, profile, args.date, project_dir=project, spark=spark,
-                          dry_run=args.dry_run, force=args.force)
-    except SpecError as exc:
-        raise SpecError(exc.message, file=exc.file or args.job, field=exc.field, line=exc.line) from None
-    except LakehouseError as exc:
-        raise type(exc)(f"{args.job}: {exc}") from None
-    print(summary.render())
-    return 0
+        spec = load_job(args.job)
+        project = project_dir_for(args.job)
+        profile = load_profile(args.profile, args.conf_dir or os.environ.get(CONF_DIR_ENV) or project / "conf")
+        spark = spark_for(profile, args)
+        summary = run_job(spec, profile, args.date, project_dir=project, spark=spark, dry_run=args.dry_run,
+                          force=args.force, run_id=run_id)
+    except Exception as exc:  # noqa: BLE001 - reported as one line (and one JSON object) below
+        error = _in_job(exc, args.job)
+        if args.output == "json":
+            print_json(RunFailure(job=args.job, run_date=args.date, run_id=run_id, error=error).to_dict())
+        raise error from None
+    print_json(summary.to_dict()) if args.output == "json" else print(summary.render())
+    return ExitCode.OK
+
+
+def _in_job(exc: Exception, job: str) -> Exception:
+    """``exc``, naming the job file it happened in."""
+    if isinstance(exc, SpecError):
+        return exc.in_file(job)
+    if isinstance(exc, LakehouseError) and not str(exc).startswith(job):
+        renamed = type(exc)(f"{job}: {exc}")
+        renamed.condition = exc.condition
+        return renamed
+    return exc
 
 
 def spark_for(profile, args: argparse.Namespace):
@@ -117,20 +149,28 @@ def spark_for(profile, args: argparse.Namespace):
     from lakehouse.session import get_spark
 
     spark = get_spark(profile)
-    if not args.debug:  # errors reach the user as one line, not as Spark's log
-        spark.sparkContext.setLogLevel("ERROR")
+    if not args.debug:  # errors reach the user as one line, not as Spark's log (tasks log their failures)
+        spark.sparkContext.setLogLevel("OFF")
         for name in QUERY_CONTEXT_LOGGERS:  # PySpark logs each SQL analysis error itself
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     return spark
 
 
-def _fail(message: str, args: argparse.Namespace) -> int:
-    if getattr(args, "debug", False):
-        traceback.print_exc()
-    red, reset = ("\033[31m", "\033[0m") if sys.stderr.isatty() and not os.environ.get("NO_COLOR") else ("", "")
-    print(f"{red}error: {message}{reset}", file=sys.stderr)
-    return 1
+def _fail(exc: Exception, args: argparse.Namespace) -> int:
+    """Report ``exc`` as one line (the traceback too with ``--debug``) and return its exit code."""
+    from lakehouse.failures import translate  # imports nothing of Spark itself
+
+    error = translate(exc)
+    if args.debug:
+        traceback.print_exception(exc)
+    if isinstance(error, LakehouseError):
+        log_error(str(error), kind=type(error).__name__, code=error.exit_code, condition=error.condition)
+        return error.exit_code
+    first = (str(error).strip().splitlines() or [""])[0]
+    log_error(f"internal error: {type(error).__name__}: {first} (run with --debug for the traceback)",
+              kind=type(error).__name__, code=ExitCode.INTERNAL, condition=None)
+    return ExitCode.INTERNAL
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

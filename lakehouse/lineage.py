@@ -11,6 +11,7 @@ history (its commits, newest first), taking RESTOREs into account.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,23 @@ TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 
 MAX_FILES_RECORDED = 50
-"""At most this many source file names go into one commit; the total count is always kept."""
+"""At most this many source file names (with size and modification time) go into one commit; the total
+count and a digest of all of them are always kept."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One raw file a run reads: its full path, size in bytes and modification time (ms since the epoch)."""
+
+    path: str
+    size: int
+    modified: int
+
+
+def source_digest(files: list[SourceFile]) -> str:
+    """A digest of every file's path, size and modification time: equal digests, same delivery."""
+    text = "\n".join(f"{f.path}\t{f.size}\t{f.modified}" for f in sorted(files, key=lambda f: f.path))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -39,11 +56,36 @@ class RunLineage:
     rows: dict[str, int] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)
     """The merge keys (merge mode only): what audit diffs match rows by."""
+    source_stamps: dict[str, list[int]] = field(default_factory=dict)
+    """Size and modification time of each recorded source file, by path."""
+    source_digest: str | None = None
+    """:func:`source_digest` of all source files (None in lineage written before it existed)."""
+
+    @classmethod
+    def of_files(cls, files: list[SourceFile], **fields) -> "RunLineage":
+        """The lineage of a run that reads ``files``."""
+        recorded = sorted(files, key=lambda f: f.path)[:MAX_FILES_RECORDED]
+        return cls(source_files=[f.path for f in recorded], source_file_count=len(files),
+                   source_stamps={f.path: [f.size, f.modified] for f in recorded},
+                   source_digest=source_digest(files), **fields)
 
     def to_json(self) -> str:
         data = asdict(self)
         data["source_files"] = self.source_files[:MAX_FILES_RECORDED]
         return json.dumps({"lakehouse": data}, sort_keys=True, separators=(",", ":"))
+
+    def changed_files(self, files: list[SourceFile]) -> str | None:
+        """How ``files`` differ from the files this run recorded (None: the same delivery, or unknown)."""
+        if self.source_digest is None or self.source_digest == source_digest(files):
+            return None
+        now = {f.path: [f.size, f.modified] for f in files}
+        if self.source_file_count > len(self.source_stamps):  # too many files to have recorded each one
+            return f"{len(files)} files now, {self.source_file_count} when it was loaded, and they differ"
+        parts = [(label, sorted(names)) for label, names in (
+            ("new", now.keys() - self.source_stamps.keys()),
+            ("changed", {p for p in now.keys() & self.source_stamps.keys() if now[p] != self.source_stamps[p]}),
+            ("gone", self.source_stamps.keys() - now.keys()))]
+        return "; ".join(f"{label}: {', '.join(names)}" for label, names in parts if names)
 
     @classmethod
     def from_user_metadata(cls, text: str | None) -> "RunLineage | None":
@@ -90,18 +132,19 @@ def lineage_conf(lineage: RunLineage, *, idempotent: bool) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Load:
-    """The latest commit of a job for one run date, and whether a RESTORE undid it since."""
+    """The latest commit of a job for one run date, whether a RESTORE undid it since, and its lineage."""
 
     version: int
     in_effect: bool
+    lineage: RunLineage
 
 
-def previous_load(history: list, lineage: RunLineage) -> Load | None:
-    """Find the latest commit of ``lineage``'s job and run date in ``history`` (newest first)."""
+def previous_load(history: list, job: str, run_date: str) -> Load | None:
+    """Find the latest commit of ``job`` for ``run_date`` in ``history`` (newest first)."""
     for i, row in enumerate(history):
         found = RunLineage.from_user_metadata(row["userMetadata"])
-        if found and (found.job, found.run_date) == (lineage.job, lineage.run_date):
-            return Load(version=row["version"], in_effect=not _undone(history, i))
+        if found and (found.job, found.run_date) == (job, run_date):
+            return Load(version=row["version"], in_effect=not _undone(history, i), lineage=found)
     return None
 
 

@@ -68,6 +68,17 @@ class AuditSettings(Model):
                               "create, and the shortest retention `lakehouse vacuum` accepts.")
 
 
+class CommitSettings(Model):
+    """How a run retries a commit that lost to a concurrent writer (Delta's optimistic concurrency)."""
+
+    retries: int = Field(
+        3, ge=0, description="Times a conflicting write is retried, re-reading the table each time; then "
+                             "the run exits 4 (retryable).")
+    backoff_seconds: float = Field(
+        2.0, ge=0, description="Wait before the first retry; each further retry waits twice as long "
+                               "(with random jitter of ±50 %).")
+
+
 class RunEvents(Model):
     """Who hears of a scheduled run, per event (the Jobs API's ``email_notifications`` and
     ``webhook_notifications`` keys). Job-level: a failure is reported once, after the last retry."""
@@ -132,6 +143,7 @@ class Profile(Model):
                           "default location.")
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    commit: CommitSettings = Field(default_factory=CommitSettings)
 
     def root(self, name: str, *, field: str) -> str:
         """The location of root ``name``; ``field`` names the spec field that asked for it."""

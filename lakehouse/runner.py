@@ -1,9 +1,18 @@
-"""Run one job: read → transform → quality → write.
+"""Run one job: check → read → transform → quality → write.
 
 The runner only wires the stages together; each stage lives in its own module
-(:mod:`~lakehouse.sources`, :mod:`~lakehouse.transforms`,
-:mod:`~lakehouse.quality`, :mod:`lakehouse.write`).  The prepared increment is cached
-once and counted in one aggregate.
+(:mod:`~lakehouse.sources`, :mod:`~lakehouse.transforms`, :mod:`~lakehouse.quality`,
+:mod:`lakehouse.write`).  The rules it owns:
+
+* **Loaded dates.** Before reading any data, the run's files (path, size, modification
+  time) are listed and the table's history is read once.  A run date already loaded from
+  the same files is skipped; from other files (a late or corrected file) the run fails
+  with a data error naming them, unless ``force``.  A late file is never silently skipped.
+* **Empty input** fails unless ``source.allow_empty``.
+* **Conflicts.** A commit that loses to a concurrent writer is retried, re-reading the
+  table, up to ``profile.commit.retries`` times with exponential backoff; a retry that
+  finds the date loaded by the other writer reports it as skipped.
+* **Errors.** Spark and Delta errors leave as lakehouse errors (:mod:`lakehouse.failures`).
 
 Example, in a ``pyspark`` shell or a notebook::
 
@@ -18,6 +27,9 @@ Example, in a ``pyspark`` shell or a notebook::
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -25,74 +37,29 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import BooleanType
 
+from lakehouse import failures
 from lakehouse._sql import quote_ident
-from lakehouse.errors import SpecError
-from lakehouse.lineage import RunLineage
-from lakehouse.profile import Profile, join
+from lakehouse.errors import ConflictError, DataError, SpecError
+from lakehouse.lineage import RunLineage, SourceFile, previous_load
+from lakehouse.profile import CommitSettings, Profile, join
 from lakehouse.quality import require_columns
 from lakehouse.session import get_spark
-from lakehouse.sources import read_source
+from lakehouse.sources import list_files, read_source
 from lakehouse.spec import JobSpec, MergeTarget, Target
+from lakehouse.summary import RunSummary
 from lakehouse.table import TableRef
-from lakehouse.transforms import apply_transforms, checked
+from lakehouse.transforms import apply_transforms, checked, sql_expression
 from lakehouse.write import commit
 from lakehouse.write import increment
 from lakehouse.write.order import DELETE_FLAG, sorted_partitions
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class RunSummary:
-    """What one run read, rejected and wrote."""
-
-    job: str
-    run_date: str
-    run_id: str
-    table: str
-    mode: str
-    dry_run: bool
-    rows_read: int
-    malformed_dropped: int
-    null_keys_dropped: int
-    duplicates_resolved: int
-    outcome: commit.Outcome
-    partitions: list[tuple] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def rows_rejected(self) -> int:
-        return self.malformed_dropped + self.null_keys_dropped
-
-    @property
-    def skipped(self) -> bool:
-        return self.outcome.skipped_for_version is not None
-
-    def render(self) -> str:
-        """The run summary as printed by ``lakehouse run``."""
-        o = self.outcome
-        head = f"{'DRY RUN ' if self.dry_run else ''}job {self.job} · run date {self.run_date} · run {self.run_id}"
-        lines = [head, f"  table       {self.table} ({self.mode})",
-                 f"  read        {self.rows_read} rows"
-                 + (f", {self.duplicates_resolved} superseded duplicates resolved" if self.duplicates_resolved else ""),
-                 f"  rejected    {self.rows_rejected} rows"
-                 + (f" ({self.malformed_dropped} malformed, {self.null_keys_dropped} null keys)"
-                    if self.rows_rejected else "")]
-        if self.skipped:
-            lines.append(f"  skipped     run date already loaded in version {o.skipped_for_version}; "
-                         "nothing written (use --force to load again)")
-        else:
-            verb = "would write" if self.dry_run else "wrote"
-            lines.append(f"  {verb:<11} {o.inserted} inserted, {o.updated} updated, {o.deleted} deleted"
-                         + (f", {o.tombstones} tombstones" if o.tombstones else "")
-                         + (" (creates the table)" if o.created else ""))
-        lines.append(f"  partitions  {_partitions_text(self.partitions)}")
-        if o.version is not None and not self.dry_run:
-            files = (" (unchanged)" if self.skipped else
-                     f" ({o.files_added} files added, {o.files_removed or 0} removed)" if o.files_added is not None
-                     else "")
-            lines.append(f"  version     {o.version}{files}")
-        lines.append(f"  duration    {self.seconds:.1f} s")
-        return "\n".join(lines)
+COMMIT_BARRIER_ENV = "LAKEHOUSE_COMMIT_BARRIER"
+"""Testing aid for concurrency tests: a folder; before its first commit attempt the run writes
+``<folder>/<run id>.ready`` and waits until ``<folder>/go`` exists (at most 120 s)."""
 
 
 def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project_dir: str | Path = ".",
@@ -104,35 +71,112 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
     location = join(profile.root(spec.source.root, field="source.root"), spec.source.resolve_path(run_date))
     table = target_table(spec.target, profile)
     spark = spark or get_spark(profile)
+    context = {"job": spec.name, "run_date": run_date.isoformat(), "run_id": run_id or uuid.uuid4().hex[:12]}
+    try:
+        return _run(spec, profile, spark, table, location, context, Path(project_dir), started,
+                    dry_run=dry_run, force=force)
+    except Exception as exc:
+        raise failures.translate(exc, spec) from None
 
-    source = read_source(spark, spec.source, location)
+
+def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, location: str, context: dict,
+         project_dir: Path, started: float, *, dry_run: bool, force: bool) -> RunSummary:
+    files = list_files(spark, location)
+    before = commit.state(spark, table)
+    log.info("listed %d source files; table at version %s", len(files), before.version,
+             extra={**context, "stage": "check"})
+    summary = dict(job=spec.name, run_date=context["run_date"], run_id=context["run_id"], table=str(table),
+                   mode=spec.target.mode, dry_run=dry_run)
+    loaded = _loaded_version(before, context, files, force=force)
+    if loaded is not None:
+        return RunSummary(**summary, rows_read=0, malformed_dropped=0, null_keys_dropped=0, duplicates_resolved=0,
+                          outcome=commit.Outcome(version=before.version, skipped_for_version=loaded),
+                          seconds=time.monotonic() - started)
+    source = read_source(spark, spec.source, files)
     cached = [source.cached]
     try:
-        df = apply_transforms(source.df, spec.transform, Path(project_dir) / "sql")
+        if source.rows_read == 0 and not spec.source.allow_empty:
+            raise DataError(f"source: the {len(files)} file(s) of run date {context['run_date']} hold no rows "
+                            f"({files[0].path}{', ...' if len(files) > 1 else ''}); set source.allow_empty: "
+                            "true if an empty day is expected")
+        df = apply_transforms(source.df, spec.transform, project_dir / "sql")
         require_columns(df, spec.target.partition_by, "target.partition_by")
         prepared = _prepare(df, spec.target)
         cached.append(prepared.cached)
         source.cached.unpersist()  # the prepared increment is cached: the raw read is no longer needed
-        lineage = RunLineage(
-            job=spec.name, run_date=run_date.isoformat(), run_id=run_id or uuid.uuid4().hex[:12],
-            mode=spec.target.mode, keys=list(spec.target.merge.keys) if isinstance(spec.target, MergeTarget) else [],
-            source_files=source.files, source_file_count=len(source.files),
+        log.info("read %d rows, %d to write", source.rows_read, prepared.rows, extra={**context, "stage": "read"})
+        lineage = RunLineage.of_files(
+            files, job=spec.name, run_date=context["run_date"], run_id=context["run_id"], mode=spec.target.mode,
+            keys=list(spec.target.merge.keys) if isinstance(spec.target, MergeTarget) else [],
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
                   "null_keys_dropped": prepared.null_keys, "duplicates_resolved": prepared.duplicates,
                   "increment": prepared.rows})
         write = commit.Write(spark=spark, table=table, target=spec.target, df=prepared.df, lineage=lineage,
                              retention_days=spec.target.retention_days or profile.audit.retention_days,
                              partitions=prepared.partitions, key_ranges=prepared.key_ranges)
-        outcome = commit.plan(write, force=force) if dry_run else commit.write(write, force=force)
+        if dry_run:
+            outcome, attempts = commit.plan(write, before), 1
+        else:
+            outcome, attempts = _write(write, before, profile.commit, spec, context, force=force)
     finally:
         for frame in cached:
             frame.unpersist()
-    null_dropped, resolved = prepared.null_keys, prepared.duplicates
-    return RunSummary(job=spec.name, run_date=lineage.run_date, run_id=lineage.run_id, table=str(table),
-                      mode=spec.target.mode, dry_run=dry_run, rows_read=source.rows_read,
-                      malformed_dropped=source.malformed, null_keys_dropped=null_dropped,
-                      duplicates_resolved=resolved, outcome=outcome, partitions=write.partitions,
-                      seconds=time.monotonic() - started)
+    return RunSummary(**summary, rows_read=source.rows_read, malformed_dropped=source.malformed,
+                      null_keys_dropped=prepared.null_keys, duplicates_resolved=prepared.duplicates,
+                      outcome=outcome, partitions=write.partitions, seconds=time.monotonic() - started,
+                      attempts=attempts)
+
+
+def _loaded_version(before: commit.TableState, context: dict, files: list[SourceFile], *,
+                    force: bool) -> int | None:
+    """The version that loaded this run date from these same files (None: load it now).
+
+    A date loaded from other files fails with a data error naming them, unless ``force``.
+    """
+    load = previous_load(before.history, context["job"], context["run_date"])
+    if load is None or not load.in_effect or force:
+        return None
+    changed = load.lineage.changed_files(files)
+    if changed:
+        raise DataError(f"run date {context['run_date']} was loaded in version {load.version}, but its source "
+                        f"files changed since ({changed}); run with --force to load it again")
+    return load.version
+
+
+def _write(w: commit.Write, before: commit.TableState, settings: CommitSettings, spec: JobSpec,
+           context: dict, *, force: bool) -> tuple[commit.Outcome, int]:
+    """Commit, retrying a lost conflict from a fresh read of the table; returns the outcome and attempts."""
+    _wait_at_barrier(context["run_id"])
+    for attempt in range(1, settings.retries + 2):
+        try:
+            return commit.write(w, before, force=force), attempt
+        except Exception as exc:
+            error = failures.translate(exc, spec)
+            if not isinstance(error, ConflictError):
+                raise error from None
+            if attempt > settings.retries:
+                raise ConflictError(f"{error} (gave up after {attempt} attempt{'s' if attempt > 1 else ''})",
+                                    condition=error.condition) \
+                    from None
+            wait = settings.backoff_seconds * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+            log.warning("commit conflict (%s); retrying in %.1f s", error.condition, wait,
+                        extra={**context, "stage": "commit"})
+            time.sleep(wait)
+            before = commit.state(w.spark, w.table)
+            load = previous_load(before.history, context["job"], context["run_date"])
+            if load is not None and load.in_effect and not force:  # the other writer loaded this date
+                return commit.Outcome(version=before.version, skipped_for_version=load.version), attempt + 1
+    raise AssertionError("not reached")
+
+
+def _wait_at_barrier(run_id: str) -> None:
+    folder = os.environ.get(COMMIT_BARRIER_ENV)
+    if not folder:
+        return
+    Path(folder, f"{run_id}.ready").touch()
+    deadline = time.monotonic() + 120
+    while not Path(folder, "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def target_table(target: Target, profile: Profile) -> TableRef:
@@ -183,7 +227,12 @@ def _with_delete_flag(df: DataFrame, delete_when: str | None) -> DataFrame:
         return df
 
     def flag(d: DataFrame) -> DataFrame:  # a NULL condition does not delete
-        return d.withColumn(DELETE_FLAG, F.coalesce(F.expr(delete_when).cast("boolean"), F.lit(False)))
+        condition = sql_expression(d.sparkSession, delete_when)
+        kind = d.select(condition).schema.fields[0].dataType
+        if not isinstance(kind, BooleanType):
+            raise SpecError(f"{delete_when!r} is {kind.simpleString().upper()}, not a condition (BOOLEAN)",
+                            field="target.merge.delete_when")
+        return d.withColumn(DELETE_FLAG, F.coalesce(condition, F.lit(False)))
 
     return checked("target.merge.delete_when", df, flag)
 
@@ -195,10 +244,3 @@ def _as_date(value: str | dt.date) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise SpecError(f"run date {value!r} is not a date in the form YYYY-MM-DD", field="--date") from None
-
-
-def _partitions_text(values: list[tuple]) -> str:
-    if not values:
-        return "none"
-    shown = ", ".join("/".join(str(v) for v in row) for row in values[:5])
-    return f"{len(values)} touched: {shown}" + (", …" if len(values) > 5 else "")

@@ -140,6 +140,12 @@ class _Source(Model):
                          description="Explicit schema as a Spark DDL string, e.g. `id BIGINT, name STRING`.")
     options: dict[str, OptionValue] = Field(
         default_factory=dict, description="Extra Spark reader options, passed through unchanged.")
+    allow_empty: bool = Field(
+        False, description="A run whose files hold no rows succeeds and records its run date as loaded. "
+                           "Otherwise it fails, so an empty or truncated delivery never marks a day as loaded.")
+    missing_columns: Annotated[list[Identifier], AfterValidator(_unique)] = Field(
+        default_factory=list, description="Declared columns a Parquet or JSON file may lack (read as NULL). "
+                                          "Every other declared column must be in every file.")
 
     def resolve_path(self, run_date: dt.date) -> str:
         """The path with ``{run_date}`` filled in (still relative to the root), checked again for this date."""
@@ -155,6 +161,10 @@ class CsvSource(_Source):
     format: Literal["csv"]
     header: bool = Field(True, description="The first line of each file holds column names.")
     delimiter: str = Field(",", min_length=1, description="Field separator.")
+    header_match: Literal["name", "position"] = Field(
+        "name", description="`name`: each file's header must name the schema's columns in order "
+                            "(case-insensitive), else the run fails naming the file and the columns. "
+                            "`position`: the header is skipped and columns are read by position.")
     on_malformed: Literal["fail", "drop"] = Field(
         "fail", description="`fail` stops the run at the first malformed record; `drop` skips "
                             "malformed records and reports how many were dropped.")

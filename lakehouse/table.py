@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from delta.tables import DeltaTable
 from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame, DataFrameReader, DataFrameWriter, SparkSession
+from pyspark.sql.types import StructType
 
 from lakehouse._sql import TABLE_NAME_RE, quote_ident, quote_table_name
 from lakehouse.errors import TableError
@@ -82,15 +83,24 @@ class TableRef:
         if schema:
             spark.sql(f"CREATE SCHEMA IF NOT EXISTS {quote_table_name(schema)}")
 
-    def layout(self, spark: SparkSession, table: DeltaTable) -> tuple[list[str], list[str]]:
-        """(columns, partition columns) of ``table`` (this table, loaded), from the Delta log (no query)."""
+    def layout(self, spark: SparkSession, table: DeltaTable) -> tuple[StructType, list[str]]:
+        """(schema, partition columns) of ``table`` (this table, loaded), from the Delta log (no query)."""
+        schema = table.toDF().schema  # the loaded snapshot's schema: analysis only, no Spark job
         try:  # the snapshot the DeltaTable just loaded: no DESCRIBE DETAIL, no Spark job
             snapshot = table._jdt.deltaLog().unsafeVolatileSnapshot()
             partitions = str(snapshot.metadata().partitionColumns().mkString("\u0001"))
-            return list(snapshot.schema().fieldNames()), [p for p in partitions.split("\u0001") if p]
+            return schema, [p for p in partitions.split("\u0001") if p]
         except Py4JError:  # an older or newer Delta without these internals
             detail = spark.sql(f"DESCRIBE DETAIL {self.sql}").select("partitionColumns").first()
-            return self.read(spark.read).columns, list(detail["partitionColumns"])
+            return schema, list(detail["partitionColumns"])
+
+    def foreign_files(self, spark: SparkSession) -> list[str]:
+        """Names in the table's folder when it holds no Delta table (empty: absent, empty or a table)."""
+        location = self.path or self.location
+        if location is None or self.exists(spark):
+            return []
+        entries = folder_entries(spark, location)
+        return [] if "_delta_log" in entries else entries
 
     def version(self, spark: SparkSession) -> int:
         """The latest committed version."""
@@ -100,5 +110,15 @@ class TableRef:
 def path_exists(spark: SparkSession, location: str) -> bool:
     """A file or folder exists at ``location`` (a path or URI), asked of Hadoop's file system."""
     jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(jvm.java.net.URI(location))
+    path = jvm.org.apache.hadoop.fs.Path(location)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(path)
+
+
+def folder_entries(spark: SparkSession, location: str) -> list[str]:
+    """The names in folder ``location`` (empty when it does not exist or is a file), asked of Hadoop."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(location)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(path) or not fs.getFileStatus(path).isDirectory():
+        return []
+    return sorted(str(status.getPath().getName()) for status in fs.listStatus(path))

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from lakehouse.cli import main
+from lakehouse.cli import execute
 
 
 @pytest.fixture
 def cli(audit_table, capsys):
     """``cli(*argv)`` → (exit code, stdout, stderr), with the audit project's test profile."""
     def _cli(*argv):
-        code = main([*argv, "--profile", "test", "--conf-dir", str(audit_table.project / "conf")])
+        code = execute([*argv, "--profile", "test", "--conf-dir", str(audit_table.project / "conf")])
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -61,9 +61,9 @@ def test_diff_one_key(cli, audit_table):
     (["vacuum", "{t}", "--retain-hours", "24"], "error: refusing to vacuum {t} keeping only 24 hours"),
     (["history", "{t}-nope"], "error: no Delta table at {t}-nope"),
 ])
-def test_user_mistakes_give_one_line_and_exit_1(cli, audit_table, argv, message):
+def test_user_mistakes_give_one_line_and_exit_2(cli, audit_table, argv, message):
     code, out, err = cli(*[a.format(t=audit_table.path) for a in argv])
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")
     assert len(err.splitlines()) == 1 and err.startswith(message.format(t=audit_table.path))
 
 

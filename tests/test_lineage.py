@@ -2,7 +2,7 @@
 
 import json
 
-from lakehouse.lineage import RunLineage
+from lakehouse.lineage import RunLineage, SourceFile, source_digest
 from tests.jobs import merge_spec, raw, table_path
 
 
@@ -12,9 +12,11 @@ def test_history_names_the_run_and_its_files(spark, project, run):
     summary = run(merge_spec(), "2024-01-01")
     row = spark.sql(f"DESCRIBE HISTORY delta.`{table_path(project)}`").select("version", "userMetadata").first()
     assert row["version"] == 0
+    files = [SourceFile(f"file://{f}", f.stat().st_size, int(f.stat().st_mtime * 1000)) for f in (f1, f2)]
     assert json.loads(row["userMetadata"]) == {"lakehouse": {
         "job": "things", "run_date": "2024-01-01", "run_id": summary.run_id, "mode": "merge", "keys": ["id"],
         "source_files": [f"file://{f1}", f"file://{f2}"], "source_file_count": 2,
+        "source_stamps": {f.path: [f.size, f.modified] for f in files}, "source_digest": source_digest(files),
         "rows": {"read": 3, "malformed_dropped": 0, "null_keys_dropped": 0, "duplicates_resolved": 0,
                  "increment": 3}}}
     assert RunLineage.from_user_metadata(row["userMetadata"]).run_id == summary.run_id

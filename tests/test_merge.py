@@ -47,7 +47,7 @@ def test_duplicate_keys_without_sequence_fail_before_writing(spark, project, run
     raw(project, D2, "1,x,2024-01-01,2,U", "1,y,2024-01-01,3,U", "2,b,2024-01-02,1,I")
     with pytest.raises(DataError) as err:
         run(merge_spec(), D2)
-    assert str(err.value) == ("duplicate keys in the increment, e.g. (id=1); set target.merge.sequence_by "
+    assert str(err.value) == ("target.merge.keys: duplicate keys in the increment, e.g. (id=1); set target.merge.sequence_by "
                               "to keep the latest row per key; nothing was written")
     _assert_table(spark, project, (1, "a", "2024-01-01", 1, "I"))
 
@@ -64,7 +64,7 @@ def test_stale_row_never_overwrites_newer_stored_row(spark, project, run):
 
 def test_null_keys_fail_the_run_before_writing(spark, project, run):
     raw(project, D1, "1,a,2024-01-01,1,I", ",nokey,2024-01-01,1,I")
-    with pytest.raises(DataError, match=r"^1 row with a null key \(id\); nothing was written"):
+    with pytest.raises(DataError, match=r"^target.merge.keys: 1 row with a null key \(id\); nothing was written"):
         run(merge_spec(), D1)
     assert not (project / "lake" / "things").exists()
 

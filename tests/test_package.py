@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.cli import main
+from lakehouse.cli import execute
 from lakehouse.package import build
 from tests.conftest import REPO
 
@@ -66,7 +66,7 @@ def test_unchanged_inputs_reuse_the_artifacts_changed_jobs_rebuild_the_bundle(bu
 def test_submit_dry_run_prints_the_command(built, capsys):
     project, artifacts = built
     job = project / "jobs" / "orders.yaml"
-    assert main(["submit", str(job), "--date", "2024-03-02", "--profile", "emr", "--deploy-mode", "cluster",
+    assert execute(["submit", str(job), "--date", "2024-03-02", "--profile", "emr", "--deploy-mode", "cluster",
                  "--dry-run"]) == 0
     printed = shlex.split(capsys.readouterr().out)
     assert printed[1:5] == ["--master", "yarn", "--deploy-mode", "cluster"]
@@ -77,7 +77,7 @@ def test_submit_dry_run_prints_the_command(built, capsys):
 def test_deploy_emr_step_writes_steps_json(built, tmp_path):
     project, _ = built
     out = tmp_path / "step.json"
-    assert main(["deploy", "emr-step", str(project / "jobs" / "orders.yaml"), "--date", "2024-03-02",
+    assert execute(["deploy", "emr-step", str(project / "jobs" / "orders.yaml"), "--date", "2024-03-02",
                  "--artifacts", "s3://bucket/lh/", "-o", str(out)]) == 0
     [step] = json.loads(out.read_text())
     assert step["Jar"] == "command-runner.jar" and step["Args"][0] == "spark-submit"
@@ -88,6 +88,6 @@ def test_deploy_emr_step_writes_steps_json(built, tmp_path):
 def test_cli_reports_a_missing_artifacts_location_in_one_line(built, capsys):
     project, _ = built
     (project / "conf" / "bare.yaml").write_text("spark: {master: yarn}\n")
-    assert main(["deploy", "emr-step", str(project / "jobs" / "orders.yaml"), "--profile", "bare"]) == 1
+    assert execute(["deploy", "emr-step", str(project / "jobs" / "orders.yaml"), "--profile", "bare"]) == 2
     assert capsys.readouterr().err.strip() == ("error: profile 'bare' sets no deploy.artifacts; "
                                                "pass --artifacts URI")

@@ -9,11 +9,15 @@
 * ``append``, ``overwrite`` and ``replace_partitions`` (``replaceWhere`` over the
   partitions present in the data) use the DataFrame writer.
 * Every commit carries the run's lineage and an idempotency key per job and run
-  date (Delta ``txnAppId``/``txnVersion``): a re-run of the same date commits
-  nothing and is reported as skipped.
+  date (Delta ``txnAppId``/``txnVersion``): when two runs of one date commit at once,
+  Delta lets one through and the other is reported as skipped.
+* Before any write, the table's columns and types must match the run's
+  (:func:`_check_table`), and a target folder must be empty, absent or a Delta table
+  (:func:`state`).
 
-:func:`plan` answers what :func:`write` would do (with ``force``: what a forced
-load would do), from the same rules, without committing.
+:func:`state` reads the table once per attempt; the runner decides from it whether the
+run date is loaded already.  :func:`plan` answers what :func:`write` would do, from the
+same rules, without committing.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from lakehouse.write.order import DELETE_FLAG, in_key_ranges, in_partitions, sid
 Conf = dict[str, str]
 """Session confs for one commit."""
 Loaded = DeltaTable | None
-"""The table as :func:`_history` loaded it (None: not created yet)."""
+"""The table as :func:`state` loaded it (None: not created yet)."""
 
 MERGE_REPARTITION = "spark.databricks.delta.merge.repartitionBeforeWrite.enabled"
 
@@ -94,47 +98,60 @@ class Outcome:
     """Tombstones the run wrote (merge with deletes and ``sequence_by``)."""
 
 
-def write(w: Write, *, force: bool = False) -> Outcome:
-    """Commit ``w`` to its table; a re-run of a loaded run date is skipped unless ``force``."""
-    history, delta = _history(w.spark, w.table)
-    before = history[0]["version"] if history else None
-    load = previous_load(history, w.lineage)
-    if load and load.in_effect and not force:
-        return Outcome(version=before, skipped_for_version=load.version)
+@dataclass(frozen=True)
+class TableState:
+    """The table as one attempt of a write saw it: its commits (newest first) and the loaded DeltaTable
+    (empty and None when it does not exist yet).  Read once per attempt; every later step uses it."""
+
+    history: list
+    delta: DeltaTable | None
+
+    @property
+    def version(self) -> int | None:
+        return self.history[0]["version"] if self.history else None
+
+
+def state(spark: SparkSession, table: TableRef) -> TableState:
+    """Read ``table``'s history once.  A folder that holds files but no Delta table is refused: the job
+    would turn it into a table (and a later vacuum would delete its files)."""
+    delta = table.delta_or_none(spark)
+    if delta is None:
+        strangers = table.foreign_files(spark)
+        if strangers:
+            field = "target.path" if table.path else "target.table"
+            raise SpecError(f"{table.path or table.location} is not a Delta table but holds other files "
+                            f"({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}); "
+                            "point the target at an empty or new folder", field=field)
+        return TableState([], None)
+    history = delta.history().select("version", "operation", "operationParameters", "userMetadata").collect()
+    return TableState(history, delta)
+
+
+def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
+    """Commit ``w`` to its table as it was in ``before`` (the runner has decided to load the run date)."""
+    history, delta = before.history, before.delta
     if delta is not None:
         _check_table(w, delta)
+    load = previous_load(history, w.lineage.job, w.lineage.run_date)
     # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
     # under the same id would be skipped by Delta, so such a reload goes without one.
     settings = lineage_conf(w.lineage, idempotent=not force and load is None)
     if isinstance(w.target, MergeTarget):
         settings[MERGE_REPARTITION] = str(w.target.repartition).lower()
     done = _commit(w.target, w, history, settings, delta)
-    last = (delta or w.table.delta(w.spark)).history(1).select("version", "operation", "operationMetrics").first()
-    if last["version"] == before:  # Delta skipped it: the same run date committed concurrently
-        return Outcome(version=before, skipped_for_version=before)
-    return _outcome(last, created=before is None, planned=done)
+    last = (delta or w.table.delta(w.spark)).history(1) \
+        .select("version", "operation", "operationMetrics", "userMetadata").first()
+    mine = RunLineage.from_user_metadata(last["userMetadata"])
+    if mine is None or mine.run_id != w.lineage.run_id:  # Delta skipped it: the run date committed concurrently
+        return Outcome(version=last["version"], skipped_for_version=last["version"])
+    return _outcome(last, created=before.version is None, planned=done)
 
 
-def plan(w: Write, *, force: bool = False) -> Outcome:
-    """What :func:`write` would do (with ``force``, what a forced load would do); commits nothing."""
-    history, delta = _history(w.spark, w.table)
-    load = previous_load(history, w.lineage)
-    if load and load.in_effect and not force:
-        return Outcome(skipped_for_version=load.version)
-    if delta is not None:
-        _check_table(w, delta)
-    return _plan(w.target, w, history)
-
-
-def _history(spark: SparkSession, table: TableRef) -> tuple[list, DeltaTable | None]:
-    """The table's commits, newest first, and the table (empty and None when there is none yet).
-
-    Read once per write: every later step uses this DeltaTable, without checking again.
-    """
-    delta = table.delta_or_none(spark)
-    if delta is None:
-        return [], None
-    return delta.history().select("version", "operation", "operationParameters", "userMetadata").collect(), delta
+def plan(w: Write, before: TableState) -> Outcome:
+    """What :func:`write` would do to the table as it was in ``before``; commits nothing."""
+    if before.delta is not None:
+        _check_table(w, before.delta)
+    return _plan(w.target, w, before.history)
 
 
 # ------------------------------------------------------------------ per-mode commits
@@ -242,16 +259,23 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
 
 
 def _check_table(w: Write, delta: DeltaTable) -> None:
-    """The increment's columns and the declared partitioning must match the existing table."""
-    table_cols, stored = w.table.layout(w.spark, delta)
+    """The increment's columns, their types and the declared partitioning must match the existing table."""
+    schema, stored = w.table.layout(w.spark, delta)
     if stored != list(w.target.partition_by):
         raise SpecError(f"table {w.table} is partitioned by {stored}, the spec declares "
                         f"{list(w.target.partition_by)}", field="target.partition_by")
-    missing = [c for c in table_cols if c not in w.columns]
-    extra = [c for c in w.columns if c not in table_cols]
+    table_types = {f.name: f.dataType for f in schema.fields}
+    run_types = {f.name: f.dataType for f in w.df.schema.fields if f.name != DELETE_FLAG}
+    missing = [c for c in table_types if c not in run_types]
+    extra = [c for c in run_types if c not in table_types]
     if missing or extra:
         raise DataError(f"the run's columns do not match table {w.table}: "
                         f"missing {missing or 'none'}, not in the table {extra or 'none'}; nothing was written")
+    for name, kind in run_types.items():
+        if kind != table_types[name]:
+            raise SpecError(f"column {name} is {kind.simpleString().upper()} in the run but "
+                            f"{table_types[name].simpleString().upper()} in table {w.table}; declare or cast it "
+                            "to the table's type", field="source.schema")
 
 
 # ------------------------------------------------------------------------- outcomes

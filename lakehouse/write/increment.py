@@ -73,16 +73,16 @@ def increment_stats(annotated: DataFrame, m: MergeOptions, partition_by: list[st
     row = annotated.agg(*aggregates).first()
     if row["null_keys"] and m.null_keys == "fail":
         n = row["null_keys"]
-        raise DataError(f"{n} row{'s' if n > 1 else ''} with a null key ({', '.join(m.keys)}); nothing was "
+        raise DataError(f"target.merge.keys: {n} row{'s' if n > 1 else ''} with a null key ({', '.join(m.keys)}); nothing was "
                         "written (set target.merge.null_keys: drop to drop and count them)")
     if row["null_seq"]:
-        raise DataError(f"rows with a null {m.sequence_by} (sequence_by), e.g. {keys_text(row['null_seq'], m)}; "
+        raise DataError(f"target.merge.sequence_by: rows with a null {m.sequence_by} (sequence_by), e.g. {keys_text(row['null_seq'], m)}; "
                         "nothing was written")
     if row["ties"] and not m.sequence_by:
-        raise DataError(f"duplicate keys in the increment, e.g. {keys_text(row['ties'], m)}; set "
+        raise DataError(f"target.merge.keys: duplicate keys in the increment, e.g. {keys_text(row['ties'], m)}; set "
                         "target.merge.sequence_by to keep the latest row per key; nothing was written")
     if row["ties"]:
-        raise DataError(f"rows of equal order ({', '.join(m.ordering)}) with different values for one key in "
+        raise DataError(f"target.merge.sequence_by: rows of equal order ({', '.join(m.ordering)}) with different values for one key in "
                         f"the increment, e.g. {keys_text(row['ties'], m)}; nothing was written")
     return IncrementStats(rows=row["rows"] or 0, null_keys=row["null_keys"] or 0,
                           duplicates_resolved=row["dups"] or 0,

@@ -124,7 +124,7 @@ def plan(classified: DataFrame, m: MergeOptions, partition_by: list[str]) -> Mer
         F.collect_set(F.when(action.isin(UPDATE, DELETE), old_parts)).alias("old_parts"),
     ).first()
     if row["conflicts"]:
-        raise DataError(f"rows of equal order ({', '.join(m.ordering)}) with values different from the stored "
+        raise DataError(f"target.merge.sequence_by: rows of equal order ({', '.join(m.ordering)}) with values different from the stored "
                         f"row, e.g. {keys_text(row['conflicts'], m)}; nothing was written")
     partitions = sorted_partitions(set(map(tuple, row["new_parts"])) | set(map(tuple, row["old_parts"])))
     return MergePlan(inserted=row[INSERT] or 0, updated=row[UPDATE] or 0, deleted=row[DELETE] or 0,

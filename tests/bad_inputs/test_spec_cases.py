@@ -109,6 +109,5 @@ def test_vacuum_of_a_folder_that_is_not_a_table(world, capfd, case, folder):
     assert sorted((world.project / folder).iterdir()) == files  # nothing deleted
 
 
-@pytest.mark.xfail(strict=True, reason="runner._with_delete_flag still builds delete_when with F.expr")
 def test_bad_delete_condition(world, capfd):
     check(world, DELETE_WHEN, len(CASES) + 1, capfd)

@@ -129,8 +129,12 @@ def test_dry_run_force_reports_what_a_forced_load_would_write(spark, project, ru
     run(CDC, d1)
     raw(project, d2, "1,A,2024-02-01,2,U", "2,x,2024-02-01,2,D", "3,c,2024-02-02,1,I")
     run(CDC, d2)
+    assert run(CDC, d2, dry_run=True).skipped  # the same files: loaded already
     raw(project, d2, "1,AA,2024-02-01,3,U", "3,c,2024-02-02,1,I", "4,d,2024-02-02,1,I")  # corrected file
-    assert run(CDC, d2, dry_run=True).skipped
+    with pytest.raises(DataError, match=r"^run date 2024-02-02 was loaded in version 1, but its source files "
+                                        r"changed since \(changed: file:///.*/2024-02-02/part-1.csv\); run with "
+                                        r"--force to load it again$"):
+        run(CDC, d2, dry_run=True)
     dry = run(CDC, d2, dry_run=True, force=True)
     forced = run(CDC, d2, force=True)
     counts = lambda o: (o.inserted, o.updated, o.deleted)  # noqa: E731

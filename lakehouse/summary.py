@@ -1,0 +1,110 @@
+"""What a run reports: :class:`RunSummary` (text and JSON) and :class:`RunFailure` (JSON).
+
+The JSON objects are what ``lakehouse run --output json`` prints; their keys are
+documented in the README ("Machine-readable runs").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lakehouse.errors import LakehouseError
+from lakehouse.write.commit import Outcome
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run read, rejected and wrote."""
+
+    job: str
+    run_date: str
+    run_id: str
+    table: str
+    mode: str
+    dry_run: bool
+    rows_read: int
+    malformed_dropped: int
+    null_keys_dropped: int
+    duplicates_resolved: int
+    outcome: Outcome
+    partitions: list[tuple] = field(default_factory=list)
+    seconds: float = 0.0
+    attempts: int = 1
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.malformed_dropped + self.null_keys_dropped
+
+    @property
+    def skipped(self) -> bool:
+        return self.outcome.skipped_for_version is not None
+
+    def to_dict(self) -> dict:
+        """The run as ``lakehouse run --output json`` prints it (schema in the README)."""
+        o = self.outcome
+        return {"job": self.job, "run_date": self.run_date, "run_id": self.run_id, "table": self.table,
+                "mode": self.mode,
+                "outcome": "skipped" if self.skipped else "dry_run" if self.dry_run else "loaded",
+                "counts": {"read": self.rows_read, "malformed_dropped": self.malformed_dropped,
+                           "null_keys_dropped": self.null_keys_dropped,
+                           "duplicates_resolved": self.duplicates_resolved, "inserted": o.inserted,
+                           "updated": o.updated, "deleted": o.deleted, "tombstones": o.tombstones},
+                "version": o.version, "skipped_for_version": o.skipped_for_version,
+                "files": {"added": o.files_added, "removed": o.files_removed},
+                "partitions": len(self.partitions), "attempts": self.attempts,
+                "seconds": round(self.seconds, 3), "error": None}
+
+    def render(self) -> str:
+        """The run summary as printed by ``lakehouse run``."""
+        o = self.outcome
+        head = f"{'DRY RUN ' if self.dry_run else ''}job {self.job} · run date {self.run_date} · run {self.run_id}"
+        lines = [head, f"  table       {self.table} ({self.mode})"]
+        if self.skipped:
+            lines += [f"  skipped     run date already loaded in version {o.skipped_for_version} from the same "
+                      "files; nothing read or written (use --force to load again)",
+                      f"  version     {o.version} (unchanged)", f"  duration    {self.seconds:.1f} s"]
+            return "\n".join(lines)
+        lines += [f"  read        {self.rows_read} rows"
+                  + (f", {self.duplicates_resolved} superseded duplicates resolved" if self.duplicates_resolved
+                     else ""),
+                  f"  rejected    {self.rows_rejected} rows"
+                  + (f" ({self.malformed_dropped} malformed, {self.null_keys_dropped} null keys)"
+                     if self.rows_rejected else "")]
+        verb = "would write" if self.dry_run else "wrote"
+        lines.append(f"  {verb:<11} {o.inserted} inserted, {o.updated} updated, {o.deleted} deleted"
+                     + (f", {o.tombstones} tombstones" if o.tombstones else "")
+                     + (" (creates the table)" if o.created else ""))
+        lines.append(f"  partitions  {_partitions_text(self.partitions)}")
+        if o.version is not None and not self.dry_run:
+            files = f" ({o.files_added} files added, {o.files_removed or 0} removed)" if o.files_added is not None \
+                else ""
+            lines.append(f"  version     {o.version}{files}")
+        if self.attempts > 1:
+            lines.append(f"  attempts    {self.attempts} (a concurrent commit conflicted; retried)")
+        lines.append(f"  duration    {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A run that failed, as ``lakehouse run --output json`` prints it."""
+
+    job: str
+    run_date: str
+    run_id: str
+    error: BaseException
+
+    def to_dict(self) -> dict:
+        lakehouse_error = isinstance(self.error, LakehouseError)
+        return {"job": self.job, "run_date": self.run_date, "run_id": self.run_id, "outcome": "failed",
+                "error": {"class": type(self.error).__name__,
+                          "condition": self.error.condition if lakehouse_error else None,
+                          "exit_code": int(self.error.exit_code) if lakehouse_error else 1,
+                          "message": str(self.error).strip().splitlines()[0] if str(self.error) else ""}}
+
+
+def _partitions_text(values: list[tuple]) -> str:
+    if not values:
+        return "none"
+    shown = ", ".join("/".join(str(v) for v in row) for row in values[:5])
+    return f"{len(values)} touched: {shown}" + (", …" if len(values) > 5 else "")
