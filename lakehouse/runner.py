@@ -51,6 +51,7 @@ from lakehouse.spec import JobSpec, MergeTarget, Target
 from lakehouse.summary import RunSummary
 from lakehouse.table import TableRef
 from lakehouse.transforms import apply_transforms, checked, sql_expression
+from lakehouse.write import before as before_write
 from lakehouse.write import commit
 from lakehouse.write import increment
 from lakehouse.write.order import DELETE_FLAG, sorted_partitions
@@ -82,7 +83,7 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
 def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, location: str, context: dict,
          project_dir: Path, started: float, *, dry_run: bool, force: bool) -> RunSummary:
     files = list_files(spark, location)
-    before = commit.state(spark, table)
+    before = before_write.state(spark, table)
     log.info("listed %d source files; table at version %s", len(files), before.version,
              extra={**context, "stage": "check"})
     summary = dict(job=spec.name, run_date=context["run_date"], run_id=context["run_id"], table=str(table),
@@ -127,7 +128,7 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, 
                       attempts=attempts)
 
 
-def _loaded_version(before: commit.TableState, context: dict, files: list[SourceFile], *,
+def _loaded_version(before: before_write.TableState, context: dict, files: list[SourceFile], *,
                     force: bool) -> int | None:
     """The version that loaded this run date from these same files (None: load it now).
 
@@ -143,7 +144,7 @@ def _loaded_version(before: commit.TableState, context: dict, files: list[Source
     return load.version
 
 
-def _write(w: commit.Write, before: commit.TableState, settings: CommitSettings, spec: JobSpec,
+def _write(w: commit.Write, before: before_write.TableState, settings: CommitSettings, spec: JobSpec,
            context: dict, *, force: bool) -> tuple[commit.Outcome, int]:
     """Commit, retrying a lost conflict from a fresh read of the table; returns the outcome and attempts."""
     _wait_at_barrier(context["run_id"])
@@ -162,7 +163,7 @@ def _write(w: commit.Write, before: commit.TableState, settings: CommitSettings,
             log.warning("commit conflict (%s); retrying in %.1f s", error.condition, wait,
                         extra={**context, "stage": "commit"})
             time.sleep(wait)
-            before = commit.state(w.spark, w.table)
+            before = before_write.state(w.spark, w.table)
             load = previous_load(before.history, context["job"], context["run_date"])
             if load is not None and load.in_effect and not force:  # the other writer loaded this date
                 return commit.Outcome(version=before.version, skipped_for_version=load.version), attempt + 1

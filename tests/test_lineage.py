@@ -12,7 +12,7 @@ def test_history_names_the_run_and_its_files(spark, project, run):
     summary = run(merge_spec(), "2024-01-01")
     row = spark.sql(f"DESCRIBE HISTORY delta.`{table_path(project)}`").select("version", "userMetadata").first()
     assert row["version"] == 0
-    files = [SourceFile(f"file://{f}", f.stat().st_size, int(f.stat().st_mtime * 1000)) for f in (f1, f2)]
+    files = [SourceFile(f"file://{f}", f.stat().st_size, f.stat().st_mtime_ns // 1_000_000) for f in (f1, f2)]
     assert json.loads(row["userMetadata"]) == {"lakehouse": {
         "job": "things", "run_date": "2024-01-01", "run_id": summary.run_id, "mode": "merge", "keys": ["id"],
         "source_files": [f"file://{f1}", f"file://{f2}"], "source_file_count": 2,

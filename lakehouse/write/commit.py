@@ -11,11 +11,10 @@
 * Every commit carries the run's lineage and an idempotency key per job and run
   date (Delta ``txnAppId``/``txnVersion``): when two runs of one date commit at once,
   Delta lets one through and the other is reported as skipped.
-* Before any write, the table's columns and types must match the run's
-  (:func:`_check_table`), and a target folder must be empty, absent or a Delta table
-  (:func:`state`).
+* Before any write, the table's columns and types must match the run's, and a target
+  folder must be empty, absent or a Delta table (:mod:`lakehouse.write.before`).
 
-:func:`state` reads the table once per attempt; the runner decides from it whether the
+:func:`~lakehouse.write.before.state` reads the table once per attempt; the runner decides from it whether the
 run date is loaded already.  :func:`plan` answers what :func:`write` would do, from the
 same rules, without committing.
 """
@@ -28,14 +27,16 @@ from functools import singledispatch
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from lakehouse import metrics
 from lakehouse._sql import partition_predicate, quote_ident
-from lakehouse.errors import DataError, SpecError
+from lakehouse.errors import DataError
 from lakehouse.lineage import RunLineage, commit_conf, lineage_conf, previous_load, runs_in_effect
 from lakehouse.spec import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
 from lakehouse.table import TableRef
 from lakehouse.write import merge, tombstones
+from lakehouse.write.before import TableState, check_table
 from lakehouse.write.order import DELETE_FLAG, in_key_ranges, in_partitions, side
 
 Conf = dict[str, str]
@@ -80,6 +81,11 @@ class Write:
         """The columns the table stores."""
         return [c for c in self.df.columns if c != DELETE_FLAG]
 
+    @property
+    def columns_schema(self) -> StructType:
+        """The schema of the columns the table stores."""
+        return StructType([f for f in self.df.schema.fields if f.name != DELETE_FLAG])
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -98,40 +104,11 @@ class Outcome:
     """Tombstones the run wrote (merge with deletes and ``sequence_by``)."""
 
 
-@dataclass(frozen=True)
-class TableState:
-    """The table as one attempt of a write saw it: its commits (newest first) and the loaded DeltaTable
-    (empty and None when it does not exist yet).  Read once per attempt; every later step uses it."""
-
-    history: list
-    delta: DeltaTable | None
-
-    @property
-    def version(self) -> int | None:
-        return self.history[0]["version"] if self.history else None
-
-
-def state(spark: SparkSession, table: TableRef) -> TableState:
-    """Read ``table``'s history once.  A folder that holds files but no Delta table is refused: the job
-    would turn it into a table (and a later vacuum would delete its files)."""
-    delta = table.delta_or_none(spark)
-    if delta is None:
-        strangers = table.foreign_files(spark)
-        if strangers:
-            field = "target.path" if table.path else "target.table"
-            raise SpecError(f"{table.path or table.location} is not a Delta table but holds other files "
-                            f"({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}); "
-                            "point the target at an empty or new folder", field=field)
-        return TableState([], None)
-    history = delta.history().select("version", "operation", "operationParameters", "userMetadata").collect()
-    return TableState(history, delta)
-
-
 def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
     """Commit ``w`` to its table as it was in ``before`` (the runner has decided to load the run date)."""
     history, delta = before.history, before.delta
     if delta is not None:
-        _check_table(w, delta)
+        check_table(w.spark, w.table, w.target, w.columns_schema, delta)
     load = previous_load(history, w.lineage.job, w.lineage.run_date)
     # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
     # under the same id would be skipped by Delta, so such a reload goes without one.
@@ -139,18 +116,32 @@ def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
     if isinstance(w.target, MergeTarget):
         settings[MERGE_REPARTITION] = str(w.target.repartition).lower()
     done = _commit(w.target, w, history, settings, delta)
-    last = (delta or w.table.delta(w.spark)).history(1) \
-        .select("version", "operation", "operationMetrics", "userMetadata").first()
-    mine = RunLineage.from_user_metadata(last["userMetadata"])
-    if mine is None or mine.run_id != w.lineage.run_id:  # Delta skipped it: the run date committed concurrently
-        return Outcome(version=last["version"], skipped_for_version=last["version"])
-    return _outcome(last, created=before.version is None, planned=done)
+    mine = _own_commit(delta or w.table.delta(w.spark), w.lineage, after=before.version)
+    if mine is None:  # Delta skipped it: the same run date was committed concurrently
+        latest = (delta or w.table.delta(w.spark)).history(1).select("version").first()["version"]
+        return Outcome(version=latest, skipped_for_version=latest)
+    return _outcome(mine, created=before.version is None, planned=done)
+
+
+def _own_commit(delta: DeltaTable, lineage: RunLineage, *, after: int | None, look: int = 20):
+    """The commit this run made after version ``after`` (None if Delta skipped it), found by run id
+    among the newest commits: a concurrent writer may have committed just after it."""
+    rows = delta.history(look).select("version", "operation", "operationMetrics", "userMetadata").collect()
+    for row in rows:
+        if after is not None and row["version"] <= after:
+            return None
+        found = RunLineage.from_user_metadata(row["userMetadata"])
+        if found is not None and found.run_id == lineage.run_id:
+            return row
+    if len(rows) == look:  # a very busy table: look further back
+        return _own_commit(delta, lineage, after=after, look=look * 10)
+    return None
 
 
 def plan(w: Write, before: TableState) -> Outcome:
     """What :func:`write` would do to the table as it was in ``before``; commits nothing."""
     if before.delta is not None:
-        _check_table(w, before.delta)
+        check_table(w.spark, w.table, w.target, w.columns_schema, before.delta)
     return _plan(w.target, w, before.history)
 
 
@@ -256,26 +247,6 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
     if replace_where is not None:
         writer = writer.option("replaceWhere", replace_where)
     w.table.save(writer, create=create)
-
-
-def _check_table(w: Write, delta: DeltaTable) -> None:
-    """The increment's columns, their types and the declared partitioning must match the existing table."""
-    schema, stored = w.table.layout(w.spark, delta)
-    if stored != list(w.target.partition_by):
-        raise SpecError(f"table {w.table} is partitioned by {stored}, the spec declares "
-                        f"{list(w.target.partition_by)}", field="target.partition_by")
-    table_types = {f.name: f.dataType for f in schema.fields}
-    run_types = {f.name: f.dataType for f in w.df.schema.fields if f.name != DELETE_FLAG}
-    missing = [c for c in table_types if c not in run_types]
-    extra = [c for c in run_types if c not in table_types]
-    if missing or extra:
-        raise DataError(f"the run's columns do not match table {w.table}: "
-                        f"missing {missing or 'none'}, not in the table {extra or 'none'}; nothing was written")
-    for name, kind in run_types.items():
-        if kind != table_types[name]:
-            raise SpecError(f"column {name} is {kind.simpleString().upper()} in the run but "
-                            f"{table_types[name].simpleString().upper()} in table {w.table}; declare or cast it "
-                            "to the table's type", field="source.schema")
 
 
 # ------------------------------------------------------------------------- outcomes
