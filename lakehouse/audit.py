@@ -64,7 +64,7 @@ from lakehouse._sql import quote_ident
 from lakehouse.errors import LakehouseError, TableError, spark_message
 from lakehouse.metrics import FILE_METRICS, ROW_METRICS, WRITE_OPERATIONS
 from lakehouse.lineage import USER_METADATA, RunLineage, commit_conf
-from lakehouse.table import TableRef, path_exists
+from lakehouse.table import TableRef, has_commits, path_exists
 from lakehouse.write import tombstones
 
 __all__ = ["Restored", "Vacuumed", "as_of", "changes", "history", "record_history",
@@ -405,7 +405,7 @@ def vacuum(spark: SparkSession, table: TableLike, retain_hours: float | None = N
     try:
         with commit_conf(spark, {RETENTION_CHECK: "false"} if force else {}):
             ref.delta(spark).vacuum(float(retain_hours))
-            if path_exists(spark, f"{graves.path}/_delta_log"):  # the merge's tombstones, kept as long
+            if has_commits(spark, graves.path):  # the merge's tombstones, kept as long
                 DeltaTable.forPath(spark, graves.path).vacuum(float(retain_hours))
     except IllegalArgumentException as exc:  # Delta's check: shorter than the table's own retention
         raise TableError(f"Delta refused to vacuum {ref}: {spark_message(exc)}") from None

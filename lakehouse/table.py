@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
@@ -13,6 +14,10 @@ from pyspark.sql.types import StructType
 from lakehouse._sql import TABLE_NAME_RE, quote_ident, quote_table_name
 from lakehouse.errors import TableError
 from lakehouse.profile import is_uri
+
+
+COMMIT_FILE_RE = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
+"""A Delta log entry that holds a version: a commit or a checkpoint."""
 
 
 @dataclass(frozen=True)
@@ -122,3 +127,10 @@ def folder_entries(spark: SparkSession, location: str) -> list[str]:
     if not fs.exists(path) or not fs.getFileStatus(path).isDirectory():
         return []
     return sorted(str(status.getPath().getName()) for status in fs.listStatus(path))
+
+
+def has_commits(spark: SparkSession, location: str) -> bool:
+    """A Delta table with at least one commit is at ``location`` itself (not above it, as
+    ``DeltaTable.isDeltaTable`` would find).  A ``_delta_log`` folder left without a commit by a
+    killed first write does not count: the next write creates the table."""
+    return any(COMMIT_FILE_RE.match(name) for name in folder_entries(spark, location.rstrip("/") + "/_delta_log"))

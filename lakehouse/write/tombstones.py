@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 from lakehouse.lineage import RunLineage, commit_conf, lineage_conf
 from lakehouse.profile import is_uri
 from lakehouse.spec import MergeOptions
-from lakehouse.table import TableRef, path_exists
+from lakehouse.table import TableRef, has_commits
 from lakehouse.write.merge import ACTION, DELETE, TOMBSTONE
 from lakehouse.write.order import col, in_key_ranges
 
@@ -43,7 +43,7 @@ def location(spark: SparkSession, table: TableRef) -> TableRef:
 def live(spark: SparkSession, tombstones: TableRef, m: MergeOptions, *, run_date: str, days: int,
          runs_in_effect: set[str], key_ranges: dict[str, tuple]) -> DataFrame | None:
     """The newest live tombstone per key in ``key_ranges`` (keys and ordering columns), or None."""
-    if not path_exists(spark, f"{tombstones.path}/_delta_log"):  # isDeltaTable would find the table above it
+    if not has_commits(spark, tombstones.path):  # isDeltaTable would find the table above it
         return None
     oldest = dt.date.fromisoformat(run_date) - dt.timedelta(days=days)
     rows = in_key_ranges(tombstones.read(spark.read), key_ranges).filter(

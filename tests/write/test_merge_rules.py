@@ -161,3 +161,14 @@ def test_vacuum_keeps_the_tombstones_working(spark, project, run):
     raw(project, d2, "1,OLD,2024-02-01,6,I")
     assert run(CDC, d2).outcome.inserted == 0
     assert (project / "lake" / "things" / "_lakehouse_tombstones" / "_delta_log").is_dir()
+
+
+def test_a_tombstone_log_left_without_a_commit_does_not_stop_the_job(spark, project, run):
+    """A kill during the first tombstone write can leave `_lakehouse_tombstones/_delta_log/` empty."""
+    d1, d2 = _days(2)
+    raw(project, d1, "1,a,2024-02-01,1,I", "2,b,2024-02-01,1,I")
+    run(CDC, d1)
+    (project / "lake" / "things" / "_lakehouse_tombstones" / "_delta_log").mkdir(parents=True)
+    raw(project, d2, "1,a,2024-02-01,2,D")
+    assert (run(CDC, d2).outcome.deleted, run(CDC, d2).skipped) == (1, True)
+    _assert_table(spark, project, (2, "b", "2024-02-01", 1, "I"))
