@@ -11,7 +11,7 @@ import argparse
 import datetime as dt
 import decimal
 
-from lakehouse.cli import positive_int, spark_for
+from lakehouse.cli_support import positive_int, spark_for
 from lakehouse.errors import LakehouseError, TableError
 from lakehouse.loader import load_profile
 

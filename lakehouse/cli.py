@@ -11,7 +11,6 @@ lakehouse errors in :mod:`lakehouse.failures`.  ``validate`` never starts Spark.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import traceback
@@ -21,10 +20,8 @@ from typing import NoReturn
 
 from lakehouse.errors import ExitCode, LakehouseError, SpecError
 from lakehouse.loader import CONF_DIR_ENV, load_job, load_profile, project_dir_for
+from lakehouse.cli_support import spark_for
 from lakehouse.logs import configure_logging, log_error, print_json
-
-QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
-
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``) and exit with its exit code."""
@@ -50,13 +47,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(ExitCode.USAGE, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,18 +132,6 @@ def _in_job(exc: Exception, job: str) -> Exception:
         renamed.condition = exc.condition
         return renamed
     return exc
-
-
-def spark_for(profile, args: argparse.Namespace):
-    """The session for a CLI command: quiet unless ``--debug``."""
-    from lakehouse.session import get_spark
-
-    spark = get_spark(profile)
-    if not args.debug:  # errors reach the user as one line, not as Spark's log (tasks log their failures)
-        spark.sparkContext.setLogLevel("OFF")
-        for name in QUERY_CONTEXT_LOGGERS:  # PySpark logs each SQL analysis error itself
-            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-    return spark
 
 
 def _fail(exc: Exception, args: argparse.Namespace) -> int:
