@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A pyspark shell with Delta and lakehouse configured:  ./pyspark-shell.sh [pyspark options]
-# Inside it:  from lakehouse.shell import *
+# Inside it:  from lakehouse.audit.shell import *
 # The session time zone is UTC, as in conf/local.yaml; the master defaults to local[*] (MASTER=...).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

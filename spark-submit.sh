@@ -9,7 +9,7 @@
 # setup and Spark confs. The profile defaults to `local`, the master to the profile's spark.master.
 # --dry-run prints the exact spark-submit command instead of running it. $SPARK_SUBMIT picks another
 # spark-submit (e.g. /usr/bin/spark-submit on an EMR master node); the default is the venv's.
-# All the logic lives in lakehouse/package.py (`lakehouse submit`).
+# All the logic lives in lakehouse/deploy/package.py (`lakehouse submit`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 venv=${VENV:-$here/.venv}

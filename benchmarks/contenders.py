@@ -90,7 +90,7 @@ def delta_rs(spark: SparkSession, increment: Path, table: Path) -> dict:
 
 
 class Lakehouse:
-    """``lakehouse.runner.run_job`` in the benchmark's SparkSession.
+    """``lakehouse.run.runner.run_job`` in the benchmark's SparkSession.
 
     A project folder under ``work`` holds a profile (``conf/bench.yaml``: conf/local.yaml
     with the roots ``raw`` = ``work`` and ``lake`` = the folder of the copies) and one job
@@ -99,7 +99,7 @@ class Lakehouse:
     """
 
     def __init__(self, work: Path, lake: Path) -> None:
-        from lakehouse.loader import load_profile
+        from lakehouse.spec.load import load_profile
 
         self.project, self.work, self.lake = work / "project", work, lake
         (self.project / "conf").mkdir(parents=True, exist_ok=True)
@@ -116,7 +116,7 @@ class Lakehouse:
 
     def prepare(self, increment: Path, table: Path) -> None:
         """Write and load the job spec merging ``increment`` into ``table``."""
-        from lakehouse.loader import load_job
+        from lakehouse.spec.load import load_job
 
         if (increment, table) in self.specs:
             return
@@ -132,7 +132,7 @@ class Lakehouse:
         self.specs[increment, table] = load_job(job)
 
     def __call__(self, spark: SparkSession, increment: Path, table: Path) -> None:
-        from lakehouse.runner import run_job
+        from lakehouse.run.runner import run_job
 
         self.prepare(increment, table)
         self.runs += 1

@@ -60,7 +60,7 @@ def generate(project: Path, work: Path, n: int) -> dict:
     """Write the raw files of both run dates (in a child process: its JVM ends with it); return the counts."""
     from pyspark.sql import functions as F
 
-    from lakehouse.loader import load_profile
+    from lakehouse.spec.load import load_profile
     from lakehouse.session import get_spark
 
     spark = get_spark(load_profile("test", project / "conf"))

@@ -171,7 +171,7 @@ def _first_line(exc: Exception) -> str:
 
 
 def _session():
-    from lakehouse.loader import load_profile
+    from lakehouse.spec.load import load_profile
     from lakehouse.session import get_spark
 
     spark = get_spark(load_profile("local", REPO / "conf"))

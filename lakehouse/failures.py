@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from lakehouse.errors import ConflictError, DataError, LakehouseError, RetryableError
-from lakehouse.spec import JobSpec, MergeTarget
+from lakehouse.spec.job import JobSpec, MergeTarget
 
 CONFLICT_STATE = "2D521"
 """The SQLSTATE of every Delta concurrent-modification conflict (DELTA_CONCURRENT_APPEND, ...)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from lakehouse.errors import SpecError
-from lakehouse.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
+from lakehouse.spec.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
 
 
 def get_spark(profile: Profile) -> SparkSession:

@@ -39,8 +39,8 @@ class AuditTable:
 
 def build(spark, project: Path) -> AuditTable:
     """A project with conf/test.yaml and the table ``lake/things`` made by the three runs."""
-    from lakehouse.loader import load_job, load_profile
-    from lakehouse.runner import run_job
+    from lakehouse.spec.load import load_job, load_profile
+    from lakehouse.run.runner import run_job
 
     for folder in ("conf", "jobs", "raw", "lake"):
         (project / folder).mkdir(parents=True, exist_ok=True)

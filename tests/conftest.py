@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lakehouse.loader import load_job, load_profile
+from lakehouse.spec.load import load_job, load_profile
 from lakehouse.session import get_spark
 from tests.jobs import make_project
 
@@ -56,7 +56,7 @@ def write_raw(project: Path, relative: str, text: str) -> Path:
 @pytest.fixture
 def run(spark, project, profile):
     """``run(spec_dict, date, **kw)``: write the spec to jobs/ and run it; returns the RunSummary."""
-    from lakehouse.runner import run_job
+    from lakehouse.run.runner import run_job
 
     def _run(spec: dict, run_date: str, **kwargs):
         job = load_job(write_spec(project, spec))

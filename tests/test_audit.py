@@ -7,7 +7,7 @@ from chispa import assert_df_equality
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from lakehouse import audit, timetravel
+from lakehouse.audit import read as audit, timetravel
 from lakehouse.errors import LakehouseError, TableError
 from tests.audit_data import snapshot
 

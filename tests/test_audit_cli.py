@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from lakehouse.cli import execute
+from lakehouse.cli.main import execute
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import sys
 import yaml
 from delta.tables import DeltaTable
 
-from lakehouse.cli import execute
+from lakehouse.cli.main import execute
 from tests.jobs import merge_spec, raw, table_path
 
 D1, D2 = "2024-01-01", "2024-01-02"
@@ -26,7 +26,7 @@ def test_validate_needs_no_spark_and_reports_one_line(project, capsys):
     good, bad = _job(project), project / "jobs" / "bad.yaml"
     bad.write_text("name: bad\nsource: {format: csv, path: x, schema: 'a INT', colour: red}\n"
                    "target: {path: t, mode: append}\n")
-    check = "import sys; from lakehouse.cli import execute; rc = execute(['validate', sys.argv[1]]); " \
+    check = "import sys; from lakehouse.cli.main import execute; rc = execute(['validate', sys.argv[1]]); " \
             "sys.exit(rc or ('pyspark' in sys.modules))"
     assert subprocess.run([sys.executable, "-c", check, good], capture_output=True).returncode == 0
     assert execute(["validate", str(bad)]) == 2

@@ -22,7 +22,7 @@ import pyspark
 import pytest
 from chispa import assert_df_equality
 
-from lakehouse.loader import load_job
+from lakehouse.spec.load import load_job
 from tests.conftest import REPO
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent

@@ -3,8 +3,8 @@
 import pytest
 from chispa import assert_df_equality
 
-from lakehouse.loader import load_job, load_profile
-from lakehouse.runner import run_job
+from lakehouse.spec.load import load_job, load_profile
+from lakehouse.run.runner import run_job
 from tests.conftest import write_spec
 from tests.jobs import expected, merge_spec, raw
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 from chispa import assert_df_equality
 
-from lakehouse.cli import execute
-from lakehouse.runner import COMMIT_BARRIER_ENV
+from lakehouse.cli.main import execute
+from lakehouse.run.runner import COMMIT_BARRIER_ENV
 from tests.jobs import expected, merge_spec, raw, read_table, table_path
 
 CDC = merge_spec(sequence_by="seq", delete_when="op = 'D'")

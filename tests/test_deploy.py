@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from lakehouse.deploy import databricks_job, emr_step
-from lakehouse.deploy_cli import add_deploy_commands
-from lakehouse.loader import load_profile
-from lakehouse.package import Artifacts, PackageError, submit_command
-from lakehouse.profile import DeploySettings, RunEvents
+from lakehouse.deploy.jobs import databricks_job, emr_step
+from lakehouse.cli.deploy import add_deploy_commands
+from lakehouse.spec.load import load_profile
+from lakehouse.deploy.package import Artifacts, PackageError, submit_command
+from lakehouse.spec.profile import DeploySettings, RunEvents
 from tests.conftest import REPO
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -171,7 +171,7 @@ def test_a_profile_without_notifications_sends_none():
 @pytest.mark.parametrize("options, expected", [([], "emr-step-orders.json"),
                                                (["--shape", "api"], "emr-step-orders-api.json")])
 def test_deploy_emr_step_command_prints_the_shape_asked_for(options, expected, monkeypatch, tmp_path):
-    monkeypatch.setattr("lakehouse.package.build", lambda project: BUILT)  # the artifacts as they are named
+    monkeypatch.setattr("lakehouse.deploy.package.build", lambda project: BUILT)  # the artifacts as they are named
     parser = argparse.ArgumentParser()
     add_deploy_commands(parser.add_subparsers())
     out = tmp_path / "steps.json"
@@ -198,6 +198,6 @@ def test_packaging_and_deploy_do_not_import_spark():
     import subprocess
     import sys
 
-    code = ("import sys, lakehouse.cli, lakehouse.deploy, lakehouse.deploy_cli, lakehouse.package; "
+    code = ("import sys, lakehouse.cli.main, lakehouse.deploy.jobs, lakehouse.cli.deploy, lakehouse.deploy.package; "
             "sys.exit('pyspark' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from lakehouse.package import DRIVER_SCRIPT
+from lakehouse.deploy.package import DRIVER_SCRIPT
 from tests.jobs import merge_spec
 
 DATABRICKS_LAUNCHER = """

@@ -2,7 +2,7 @@
 
 import json
 
-from lakehouse.lineage import RunLineage, SourceFile, source_digest
+from lakehouse.table.lineage import RunLineage, SourceFile, source_digest
 from tests.jobs import merge_spec, raw, table_path
 
 

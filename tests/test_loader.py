@@ -7,7 +7,7 @@ import time
 import pytest
 
 from lakehouse.errors import SpecError
-from lakehouse.loader import MAX_YAML_ALIAS_NODES, MAX_YAML_BYTES, MAX_YAML_DEPTH, load_job, load_profile
+from lakehouse.spec.load import MAX_YAML_ALIAS_NODES, MAX_YAML_BYTES, MAX_YAML_DEPTH, load_job, load_profile
 
 GOOD = """\
 name: orders

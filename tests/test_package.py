@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.cli import execute
-from lakehouse.package import build
+from lakehouse.cli.main import execute
+from lakehouse.deploy.package import build
 from tests.conftest import REPO
 
 
@@ -31,9 +31,9 @@ def test_wheel_holds_the_package_and_its_entry_point(built):
     with zipfile.ZipFile(artifacts.wheel) as wheel:
         names = set(wheel.namelist())
         entry_points = wheel.read("lakehouse-0.1.0.dist-info/entry_points.txt").decode()
-    assert {"lakehouse/cli.py", "lakehouse/package.py", "lakehouse/spec.py"} <= names
+    assert {"lakehouse/cli/main.py", "lakehouse/deploy/package.py", "lakehouse/spec/job.py"} <= names
     assert not [n for n in names if "__pycache__" in n]
-    assert "lakehouse = lakehouse.cli:main" in entry_points
+    assert "lakehouse = lakehouse.cli.main:main" in entry_points
     assert Path(artifacts.py_files).read_bytes() == Path(artifacts.wheel).read_bytes()
 
 

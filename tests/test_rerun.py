@@ -5,7 +5,7 @@ from chispa import assert_df_equality
 from delta.tables import DeltaTable
 
 from lakehouse.errors import DataError
-from lakehouse.lineage import TXN_APP_ID, TXN_VERSION, USER_METADATA
+from lakehouse.table.lineage import TXN_APP_ID, TXN_VERSION, USER_METADATA
 from tests.jobs import merge_spec, raw, read_table, table_path, write_spec
 
 D1, D2 = "2024-01-01", "2024-01-02"

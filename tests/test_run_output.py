@@ -4,7 +4,7 @@ import json
 
 import yaml
 
-from lakehouse.cli import execute
+from lakehouse.cli.main import execute
 from tests.jobs import merge_spec, raw
 
 D1 = "2024-01-01"
@@ -55,7 +55,7 @@ def test_log_format_json_writes_structured_lines(spark, project, capsys):
     assert execute(["--log-format", "json", "run", job, "--date", D1, "--profile", "test"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [(line["level"], line["stage"]) for line in lines] == [("INFO", "check"), ("INFO", "read")]
-    assert all(line["job"] == "things" and line["run_date"] == D1 and line["logger"] == "lakehouse.runner"
+    assert all(line["job"] == "things" and line["run_date"] == D1 and line["logger"] == "lakehouse.run.runner"
                for line in lines)
     assert execute(["--log-format", "json", "run", job, "--date", "2024-01-09", "--profile", "test"]) == 3
     (error,) = [json.loads(line) for line in capsys.readouterr().err.splitlines()]

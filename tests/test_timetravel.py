@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from lakehouse import timetravel
+from lakehouse.audit import timetravel
 from lakehouse.errors import LakehouseError
-from lakehouse.lineage import commit_conf
+from lakehouse.table.lineage import commit_conf
 
 UTC = dt.timezone.utc
 

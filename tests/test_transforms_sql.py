@@ -10,8 +10,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from lakehouse.errors import SpecError
-from lakehouse.spec import Transform
-from lakehouse.transforms import apply_transforms, checked, sql_expression
+from lakehouse.spec.job import Transform
+from lakehouse.run.transforms import apply_transforms, checked, sql_expression
 
 NOT_A_QUERY = ("SQL file bad.sql is not a single query (only SELECT/WITH/VALUES queries are allowed): "
                "[PARSE_SYNTAX_ERROR] Syntax error at or near ")

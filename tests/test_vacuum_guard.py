@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import audit
+from lakehouse.audit import read as audit
 from lakehouse.errors import LakehouseError, TableError
 
 

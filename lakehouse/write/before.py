@@ -16,8 +16,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
 from lakehouse.errors import DataError, SpecError
-from lakehouse.spec import Target
-from lakehouse.table import TableRef
+from lakehouse.spec.job import Target
+from lakehouse.table.ref import TableRef
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ import os
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse.lineage import RunLineage, commit_conf, lineage_conf
-from lakehouse.profile import is_uri
-from lakehouse.spec import MergeOptions
-from lakehouse.table import TableRef, has_commits
+from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf
+from lakehouse.spec.profile import is_uri
+from lakehouse.spec.job import MergeOptions
+from lakehouse.table.ref import TableRef, has_commits
 from lakehouse.write.merge import ACTION, DELETE, TOMBSTONE
 from lakehouse.write.order import col, in_key_ranges
 

@@ -34,7 +34,7 @@ from typing import Callable
 
 import yaml
 
-from lakehouse.cli import execute
+from lakehouse.cli.main import execute
 from tests.jobs import SCHEMA, make_project
 
 FIRST_DAY = dt.date(2024, 1, 1)

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from lakehouse.loader import load_job, load_profile
+from lakehouse.spec.load import load_job, load_profile
 from tests.jobs import make_project
 
 settings.register_profile("ci", derandomize=True, max_examples=6, deadline=None, print_blob=True,
@@ -82,7 +82,7 @@ class Project:
             file.write_text(text)
 
     def run(self, spark, day: int, **kwargs):
-        from lakehouse.runner import run_job
+        from lakehouse.run.runner import run_job
 
         return run_job(load_job(self.root / "jobs" / "stream.yaml"), load_profile("test", self.root / "conf"),
                        DAYS[day], project_dir=self.root, spark=spark, **kwargs)

@@ -152,7 +152,7 @@ def test_a_null_tie_breaker_is_the_oldest_in_the_commit_too(spark, project, run)
 
 
 def test_vacuum_keeps_the_tombstones_working(spark, project, run):
-    from lakehouse import audit
+    from lakehouse.audit import read as audit
 
     d1, d2 = _days(2)
     raw(project, d1, "1,x,2024-02-01,8,D", "2,b,2024-02-01,1,I")

@@ -23,8 +23,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from lakehouse.errors import DataError, SpecError, spark_message
-from lakehouse.lineage import SourceFile
-from lakehouse.spec import CsvSource, JsonSource, ParquetSource, Source
+from lakehouse.table.lineage import SourceFile
+from lakehouse.spec.job import CsvSource, JsonSource, ParquetSource, Source
 
 CORRUPT_COLUMN = "_lakehouse_corrupt_record"
 

@@ -1,6 +1,6 @@
 """What the ``lakehouse`` command and its command groups (``audit_cli``, ``deploy_cli``) share.
 
-Kept apart from :mod:`lakehouse.cli` so the command groups never import the command that
+Kept apart from :mod:`lakehouse.cli.main` so the command groups never import the command that
 registers them.
 """
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from lakehouse.errors import ExitCode, LakehouseError, SpecError
-from lakehouse.loader import CONF_DIR_ENV, load_job, load_profile, project_dir_for
-from lakehouse.cli_support import spark_for
-from lakehouse.logs import configure_logging, log_error, print_json
+from lakehouse.spec.load import CONF_DIR_ENV, load_job, load_profile, project_dir_for
+from lakehouse.cli.support import spark_for
+from lakehouse.cli.logs import configure_logging, log_error, print_json
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``) and exit with its exit code."""
@@ -73,11 +73,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="json: print one JSON object for the run, also when it fails (see the README)")
     p.set_defaults(handler=_run)
 
-    from lakehouse.deploy_cli import add_deploy_commands
+    from lakehouse.cli.deploy import add_deploy_commands
 
     add_deploy_commands(sub)
 
-    from lakehouse.audit_cli import add_audit_commands
+    from lakehouse.cli.audit import add_audit_commands
 
     add_audit_commands(sub)
     return parser
@@ -103,8 +103,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from lakehouse.runner import run_job  # Spark is imported only by commands that need it
-    from lakehouse.summary import RunFailure
+    from lakehouse.run.runner import run_job  # Spark is imported only by commands that need it
+    from lakehouse.run.summary import RunFailure
 
     run_id = uuid.uuid4().hex[:12]
     try:

@@ -3,7 +3,7 @@
 Both are plain dicts, ready for ``json.dump``:
 
 * :func:`emr_step` is a step list running ``command-runner.jar`` → ``spark-submit`` in
-  cluster deploy mode, with the artifacts of :mod:`lakehouse.package` copied to the
+  cluster deploy mode, with the artifacts of :mod:`lakehouse.deploy.package` copied to the
   profile's ``deploy.artifacts`` (``s3://...``), in one of two shapes (:data:`EMR_SHAPES`):
   ``cli``, the ``--steps file://...`` argument of ``aws emr add-steps`` (flat ``Type``,
   ``Jar``, ``Args``), or ``api``, the ``Steps`` of the AddJobFlowSteps API (boto3
@@ -26,9 +26,9 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
-from lakehouse.loader import load_job
-from lakehouse.package import BUNDLE_ALIAS, Artifacts, PackageError, relative_to_project, submit_command
-from lakehouse.profile import DeploySettings, Profile, RunEvents, conf_value
+from lakehouse.spec.load import load_job
+from lakehouse.deploy.package import BUNDLE_ALIAS, Artifacts, PackageError, relative_to_project, submit_command
+from lakehouse.spec.profile import DeploySettings, Profile, RunEvents, conf_value
 
 EMR_DATE_PLACEHOLDER = "{{ ds }}"
 """Default run date of an EMR step: filled in by the scheduler that submits it (Airflow's ``ds``)."""

@@ -1,12 +1,12 @@
-"""Short audit helpers for the ``pyspark`` shell: ``from lakehouse.shell import *``.
+"""Short audit helpers for the ``pyspark`` shell: ``from lakehouse.audit.shell import *``.
 
 Each function uses the active SparkSession and returns a DataFrame; a table is a
 path or a metastore name.  Start the shell with ``./pyspark-shell.sh`` (Delta and
-lakehouse configured).  The rules are those of :mod:`lakehouse.audit`.
+lakehouse configured).  The rules are those of :mod:`lakehouse.audit.read`.
 
 Example::
 
-    >>> from lakehouse.shell import *
+    >>> from lakehouse.audit.shell import *
     >>> history("data/lake/orders").show()
     >>> as_of("data/lake/orders", timestamp="2024-03-02").show()
     >>> diff("data/lake/orders", 0, 2, keys=["order_id"]).show(truncate=False)
@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 
-from lakehouse import audit
+from lakehouse.audit import read as audit
 from lakehouse.errors import LakehouseError
 
 __all__ = ["as_of", "diff", "history", "record_history", "restore"]

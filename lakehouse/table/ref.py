@@ -13,7 +13,7 @@ from pyspark.sql.types import StructType
 
 from lakehouse._sql import TABLE_NAME_RE, quote_ident, quote_table_name
 from lakehouse.errors import TableError
-from lakehouse.profile import is_uri
+from lakehouse.spec.profile import is_uri
 
 
 COMMIT_FILE_RE = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")

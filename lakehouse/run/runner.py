@@ -1,7 +1,7 @@
 """Run one job: check → read → transform → quality → write.
 
 The runner only wires the stages together; each stage lives in its own module
-(:mod:`~lakehouse.sources`, :mod:`~lakehouse.transforms`, :mod:`~lakehouse.quality`,
+(:mod:`~lakehouse.run.sources`, :mod:`~lakehouse.run.transforms`, :mod:`~lakehouse.run.quality`,
 :mod:`lakehouse.write`).  The rules it owns:
 
 * **Loaded dates.** Before reading any data, the run's files (path, size, modification
@@ -16,8 +16,8 @@ The runner only wires the stages together; each stage lives in its own module
 
 Example, in a ``pyspark`` shell or a notebook::
 
-    from lakehouse.loader import load_job, load_profile
-    from lakehouse.runner import run_job
+    from lakehouse.spec.load import load_job, load_profile
+    from lakehouse.run.runner import run_job
 
     summary = run_job(load_job("jobs/orders.yaml"), load_profile("local", "conf"), "2024-03-01",
                       project_dir=".")
@@ -42,15 +42,15 @@ from pyspark.sql.types import BooleanType
 from lakehouse import failures
 from lakehouse._sql import quote_ident
 from lakehouse.errors import ConflictError, DataError, SpecError
-from lakehouse.lineage import RunLineage, SourceFile, previous_load
-from lakehouse.profile import CommitSettings, Profile, join
-from lakehouse.quality import require_columns
+from lakehouse.table.lineage import RunLineage, SourceFile, previous_load
+from lakehouse.spec.profile import CommitSettings, Profile, join
+from lakehouse.run.quality import require_columns
 from lakehouse.session import get_spark
-from lakehouse.sources import list_files, read_source
-from lakehouse.spec import JobSpec, MergeTarget, Target
-from lakehouse.summary import RunSummary
-from lakehouse.table import TableRef
-from lakehouse.transforms import apply_transforms, checked, sql_expression
+from lakehouse.run.sources import list_files, read_source
+from lakehouse.spec.job import JobSpec, MergeTarget, Target
+from lakehouse.run.summary import RunSummary
+from lakehouse.table.ref import TableRef
+from lakehouse.run.transforms import apply_transforms, checked, sql_expression
 from lakehouse.write import before as before_write
 from lakehouse.write import commit
 from lakehouse.write import increment

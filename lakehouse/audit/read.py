@@ -1,7 +1,7 @@
 """Audit a Delta table: time travel, history with run lineage, row-level changes, restore, vacuum.
 
 Every function takes the SparkSession and a table: a path, a metastore name
-(``schema.table``) or a :class:`~lakehouse.table.TableRef`.  User mistakes raise
+(``schema.table``) or a :class:`~lakehouse.table.ref.TableRef`.  User mistakes raise
 :class:`~lakehouse.errors.TableError` (or :class:`~lakehouse.errors.LakehouseError`).
 
 Rules:
@@ -9,7 +9,7 @@ Rules:
 * **Versions and times.** ``as_of(version=N)`` reads version N.  ``as_of(timestamp=T)``
   reads the last version committed at or before T (commit times from the table's
   history; with in-commit timestamps, which jobs enable, those do not change when
-  a table is copied).  T is parsed by :mod:`lakehouse.timetravel`: a time without an
+  a table is copied).  T is parsed by :mod:`lakehouse.audit.timetravel`: a time without an
   offset is read in the Spark session time zone.  A time before the first commit,
   a version that does not exist, and a version whose log or data files are gone
   (log clean-up, ``VACUUM``) are errors, raised when the DataFrame is made.
@@ -34,7 +34,7 @@ Rules:
 
 Example::
 
-    from lakehouse import audit
+    from lakehouse.audit import read as audit
     spark = ...  # a SparkSession with Delta
     audit.history(spark, "data/lake/orders").show()
     audit.as_of(spark, "data/lake/orders", timestamp="2024-03-02 12:00").show()
@@ -59,12 +59,12 @@ from pyspark.errors import AnalysisException, IllegalArgumentException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse import timetravel
+from lakehouse.audit import timetravel
 from lakehouse._sql import quote_ident
 from lakehouse.errors import LakehouseError, TableError, spark_message
-from lakehouse.metrics import FILE_METRICS, ROW_METRICS, WRITE_OPERATIONS
-from lakehouse.lineage import USER_METADATA, RunLineage, commit_conf
-from lakehouse.table import TableRef, has_commits, path_exists
+from lakehouse.table.metrics import FILE_METRICS, ROW_METRICS, WRITE_OPERATIONS
+from lakehouse.table.lineage import USER_METADATA, RunLineage, commit_conf
+from lakehouse.table.ref import TableRef, has_commits, path_exists
 from lakehouse.write import tombstones
 
 __all__ = ["Restored", "Vacuumed", "as_of", "changes", "history", "record_history",

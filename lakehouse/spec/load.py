@@ -15,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lakehouse.errors import SpecError
-from lakehouse.profile import Profile
-from lakehouse.spec import JobSpec
+from lakehouse.spec.profile import Profile
+from lakehouse.spec.job import JobSpec
 
 M = TypeVar("M", bound=BaseModel)
 

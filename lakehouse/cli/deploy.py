@@ -17,9 +17,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from lakehouse.deploy import (EMR_ACTIONS_ON_FAILURE, EMR_DATE_PLACEHOLDER, EMR_DEFAULT_ACTION_ON_FAILURE,
+from lakehouse.deploy.jobs import (EMR_ACTIONS_ON_FAILURE, EMR_DATE_PLACEHOLDER, EMR_DEFAULT_ACTION_ON_FAILURE,
                               EMR_DEFAULT_SHAPE, EMR_SHAPES, databricks_job, emr_step)
-from lakehouse.loader import load_profile, project_dir_for
+from lakehouse.spec.load import load_profile, project_dir_for
 
 SPARK_SUBMIT_ENV = "SPARK_SUBMIT"
 """Environment variable naming the spark-submit to run (default: the one next to this Python)."""
@@ -66,7 +66,7 @@ def _deploy_options(p: argparse.ArgumentParser, *, default_profile: str) -> None
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from lakehouse.package import build, submit_command
+    from lakehouse.deploy.package import build, submit_command
 
     project = project_dir_for(args.job)
     profile = load_profile(args.profile, project / "conf")
@@ -113,7 +113,7 @@ def _databricks_job(args: argparse.Namespace) -> int:
 
 def _deploy_inputs(args: argparse.Namespace):
     """The project, the profile, the local artifacts (built or reused) and where they are uploaded."""
-    from lakehouse.package import PackageError, build
+    from lakehouse.deploy.package import PackageError, build
 
     project = project_dir_for(args.job)
     profile = load_profile(args.profile, project / "conf")

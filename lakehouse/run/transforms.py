@@ -1,6 +1,6 @@
 """The transform stage: ``DataFrame -> DataFrame`` functions applied with ``df.transform``.
 
-Steps always run in the order of :class:`lakehouse.spec.Transform`:
+Steps always run in the order of :class:`lakehouse.spec.job.Transform`:
 ``sql`` → ``rename`` → ``cast`` → ``derive`` → ``filter``.  A step that Spark
 cannot parse or resolve raises a SpecError naming the spec field.
 
@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 
 from lakehouse._sql import IDENTIFIER_RE, quote_ident
 from lakehouse.errors import LakehouseError, SpecError, spark_message
-from lakehouse.spec import Transform
+from lakehouse.spec.job import Transform
 
 Step = Callable[[DataFrame], DataFrame]
 
@@ -241,7 +241,7 @@ def _parser(spark: SparkSession) -> JavaObject:
 
     A Spark Connect session has no JVM to reach, so SQL could not be checked there; it is
     refused rather than run unchecked (lakehouse needs a classic session anyway, e.g. for
-    :func:`lakehouse.table.path_exists`)."""
+    :func:`lakehouse.table.ref.path_exists`)."""
     try:
         return spark._jsparkSession.sessionState().sqlParser()
     except AttributeError:

@@ -1,8 +1,8 @@
 """The audit subcommands of ``lakehouse``: history, show, diff, restore, vacuum.
 
 :func:`add_audit_commands` registers them; each handler loads the profile (for the
-session and the audit window), calls :mod:`lakehouse.audit` and prints the result
-with :mod:`lakehouse.render`.  Spark is imported only when a command runs.
+session and the audit window), calls :mod:`lakehouse.audit.read` and prints the result
+with :mod:`lakehouse.cli.render`.  Spark is imported only when a command runs.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import argparse
 import datetime as dt
 import decimal
 
-from lakehouse.cli_support import positive_int, spark_for
+from lakehouse.cli.support import positive_int, spark_for
 from lakehouse.errors import LakehouseError, TableError
-from lakehouse.loader import load_profile
+from lakehouse.spec.load import load_profile
 
 def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``history``, ``show``, ``diff``, ``restore`` and ``vacuum`` to the ``lakehouse`` parser."""
@@ -71,7 +71,7 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
 def _history(args: argparse.Namespace) -> int:
     from pyspark.sql import functions as F
 
-    from lakehouse import audit
+    from lakehouse.audit import read as audit
 
     spark, ref, _ = _open(args)
     if args.key:
@@ -97,7 +97,7 @@ def _history(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from pyspark.errors import AnalysisException, ParseException
 
-    from lakehouse import audit
+    from lakehouse.audit import read as audit
     from lakehouse.errors import spark_message
 
     spark, ref, _ = _open(args)
@@ -112,7 +112,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from lakehouse import audit
+    from lakehouse.audit import read as audit
 
     spark, ref, _ = _open(args)
     keys = [k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None
@@ -127,7 +127,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from lakehouse import audit
+    from lakehouse.audit import read as audit
 
     spark, ref, _ = _open(args)
     if not args.yes:
@@ -140,7 +140,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _vacuum(args: argparse.Namespace) -> int:
-    from lakehouse import audit
+    from lakehouse.audit import read as audit
 
     spark, ref, profile = _open(args)
     done = audit.vacuum(spark, ref, args.retain_hours, audit_window_days=profile.audit.retention_days,
@@ -154,7 +154,7 @@ def _vacuum(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace):
     """The session, the table the command names, and the profile (for the audit window)."""
-    from lakehouse.table import TableRef
+    from lakehouse.table.ref import TableRef
 
     profile = load_profile(args.profile, args.conf_dir)
     spark = spark_for(profile, args)
@@ -163,7 +163,7 @@ def _open(args: argparse.Namespace):
 
 
 def _print(df, fmt: str, limit: int | None = None) -> None:
-    from lakehouse.render import render
+    from lakehouse.cli.render import render
 
     text = render(df, fmt, limit=limit)
     if text:
@@ -201,7 +201,7 @@ def _key_values(spark, ref, pairs: list[str]) -> dict:
     """``["order_id=1003"]`` → ``{"order_id": 1003}``, each value converted to the column's type."""
     from pyspark.sql import types as T
 
-    from lakehouse import timetravel
+    from lakehouse.audit import timetravel
 
     if not pairs:
         return {}

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from lakehouse.errors import SpecError
-from lakehouse.spec import Model
+from lakehouse.spec.job import Model
 
 JARS_DIR_ENV = "LAKEHOUSE_DELTA_JARS_DIR"
 """Environment variable naming a folder of jars to use instead of resolving Delta from Maven."""

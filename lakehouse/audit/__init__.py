@@ -1,0 +1,1 @@
+"""Reading a table's past: time travel, history, diffs, record history, restore."""

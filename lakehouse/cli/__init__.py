@@ -1,0 +1,1 @@
+"""The ``lakehouse`` command: the only place that prints or exits."""
