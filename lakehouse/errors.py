@@ -76,6 +76,10 @@ class SpecError(LakehouseError):
                          condition=self.condition)
 
 
+class UsageError(LakehouseError):
+    """A mistake in the command line itself (an option, a date), not in any job file."""
+
+
 class TableError(LakehouseError):
     """A Delta table is missing, or a requested version or time cannot be read."""
 

@@ -47,3 +47,17 @@ def _with_delta_jars(builder: SparkSession.Builder, profile: Profile) -> SparkSe
 
         return configure_spark_with_delta_pip(builder)
     return builder  # "provided": the platform has Delta on its classpath
+
+
+def isolated(spark: SparkSession) -> SparkSession:
+    """A new session on ``spark``'s SparkContext, with its own SQL configuration and temporary views.
+
+    Each job of a multi-job run commits through its own session, so the per-commit confs of
+    :func:`lakehouse.table.lineage.commit_conf` (lineage, idempotency key) and the temporary views
+    of SQL transforms never reach another job running at the same time.  The runtime confs set on
+    ``spark`` (a notebook's ``spark.conf.set``, the shuffle partitions) are copied over."""
+    session = spark.newSession()
+    for key, value in spark.conf.getAll.items():
+        if session.conf.isModifiable(key) and session.conf.get(key, None) != value:
+            session.conf.set(key, value)
+    return session

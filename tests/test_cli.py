@@ -59,7 +59,8 @@ def test_user_mistakes_exit_1_with_one_line_and_write_nothing(spark, project, ca
     raw(project, D1, "1,a,2024-01-01,1,I", "1,b,2024-01-01,2,I")
     assert _run(job, D1) == 3  # duplicate keys, no sequence_by
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == f"error: {job}: --date: run date '2024-13-01' is not a date in the form YYYY-MM-DD"
+    assert lines[0] == ("error: lakehouse run: argument --date: run date '2024-13-01' is not a date (YYYY-MM-DD, "
+                        "today, yesterday or today-N) (see lakehouse run --help)")
     assert lines[1].startswith(f"error: {job}: source.path: no files match ")
     assert lines[2].startswith(f"error: {job}: target.merge.keys: duplicate keys in the increment, e.g. (id=1);")
     assert len(lines) == 3 and not (project / "lake" / "things").exists()

@@ -30,7 +30,8 @@ def test_a_run_prints_one_json_object(spark, project, capsys):
     assert set(out) == RUN_KEYS
     assert (out["job"], out["run_date"], out["outcome"], out["version"], out["error"]) == ("things", D1, "loaded",
                                                                                            0, None)
-    assert out["counts"] == {"read": 3, "malformed_dropped": 0, "null_keys_dropped": 0, "duplicates_resolved": 1,
+    assert out["counts"] == {"read": 3, "malformed_dropped": 0, "filtered_out": 0, "null_keys_dropped": 0,
+                             "duplicates_resolved": 1,
                              "inserted": 2, "updated": 0, "deleted": 0, "tombstones": 0}
     assert out["files"]["added"] >= 1 and out["attempts"] == 1
     assert _run(job) == 0

@@ -6,17 +6,20 @@ command is executed, no temporary view is left behind.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from pyspark.sql import functions as F
 
 from lakehouse.errors import SpecError
 from lakehouse.spec.job import Transform
-from lakehouse.run.transforms import apply_transforms, checked, sql_expression
+from lakehouse.run.transforms import apply_transforms, checked, derive, run_parameters
 
 NOT_A_QUERY = ("SQL file bad.sql is not a single query (only SELECT/WITH/VALUES queries are allowed): "
                "[PARSE_SYNTAX_ERROR] Syntax error at or near ")
 READS_ONLY = "a SQL file reads only the view 'source' and its own WITH queries"
 JAVA = "is not allowed (it calls arbitrary Java methods)"
+PARAMS = run_parameters(dt.date(2024, 3, 1))
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def df(spark):
 
 def _run_sql(df, tmp_path, text: str, view: str = "source"):
     (tmp_path / "bad.sql").write_text(text)
-    return apply_transforms(df, Transform(sql="bad.sql", view=view), tmp_path)
+    return apply_transforms(df, Transform(sql="bad.sql", view=view), tmp_path, PARAMS).df
 
 
 def _refusal(call) -> tuple[str | None, str]:
@@ -131,28 +134,27 @@ def test_identifier_clauses_are_refused(df, tmp_path, text):
      "IDENTIFIER(...) is not allowed: spell the name out"),
 ])
 def test_expressions_cannot_call_java_or_read_tables(df, tmp_path, transform, field, message):
-    assert _refusal(lambda: apply_transforms(df, Transform(**transform), tmp_path)) == (field, message)
+    assert _refusal(lambda: apply_transforms(df, Transform(**transform), tmp_path, PARAMS)) == (field, message)
 
 
 def test_good_expressions_still_work(df, tmp_path):
     out = apply_transforms(df, Transform(derive={"n": "size(arr) * 10 + id"}, filter=["n > 20"], cast={"id": "BIGINT"}),
-                           tmp_path)
+                           tmp_path, PARAMS).df
     assert _rows(out.select("id", "n")) == [(1, 21)]
 
 
 def test_the_merge_delete_condition_uses_the_same_check(df):
     def flag(d):
-        return d.withColumn("deleted", sql_expression(d.sparkSession, "java_method('java.lang.Math', 'random') > 0"))
+        return derive("deleted", "java_method('java.lang.Math', 'random') > 0", PARAMS)(d)
 
     assert _refusal(lambda: checked("target.merge.delete_when", df, flag)) == (
         "target.merge.delete_when", f"java_method() {JAVA}")
-    ok = checked("target.merge.delete_when", df, lambda d: d.withColumn("deleted", sql_expression(
-        d.sparkSession, "name = 'b'")))
+    ok = checked("target.merge.delete_when", df, derive("deleted", "name = 'b'", PARAMS))
     assert _rows(ok.select("id", "deleted")) == [(1, False), (2, True)]
 
 
 def test_a_syntax_error_in_an_expression_names_the_field(df, tmp_path):
-    field, message = _refusal(lambda: apply_transforms(df, Transform(derive={"x": "id +"}), tmp_path))
+    field, message = _refusal(lambda: apply_transforms(df, Transform(derive={"x": "id +"}), tmp_path, PARAMS))
     assert (field, message.split(" ")[0]) == ("transform.derive.x", "[PARSE_SYNTAX_ERROR]")
 
 

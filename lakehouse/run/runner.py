@@ -47,10 +47,10 @@ from lakehouse.spec.profile import CommitSettings, Profile, join
 from lakehouse.run.quality import require_columns
 from lakehouse.session import get_spark
 from lakehouse.run.sources import list_files, read_source
-from lakehouse.spec.job import JobSpec, MergeTarget, Target
+from lakehouse.spec.job import JobSpec, MergeTarget, Source, Target
 from lakehouse.run.summary import RunSummary
 from lakehouse.table.ref import TableRef
-from lakehouse.run.transforms import apply_transforms, checked, sql_expression
+from lakehouse.run.transforms import Params, apply_transforms, checked, derive, run_parameters
 from lakehouse.write import before as before_write
 from lakehouse.write import commit
 from lakehouse.write import increment
@@ -100,9 +100,10 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, 
             raise DataError(f"source: the {len(files)} file(s) of run date {context['run_date']} hold no rows "
                             f"({files[0].path}{', ...' if len(files) > 1 else ''}); set source.allow_empty: "
                             "true if an empty day is expected")
-        df = apply_transforms(source.df, spec.transform, project_dir / "sql")
-        require_columns(df, spec.target.partition_by, "target.partition_by")
-        prepared = _prepare(df, spec.target)
+        params = run_parameters(dt.date.fromisoformat(context["run_date"]))
+        transformed = apply_transforms(source.df, spec.transform, project_dir / "sql", params)
+        require_columns(transformed.df, spec.target.partition_by, "target.partition_by")
+        prepared = _prepare(transformed.df, spec.target, params)
         cached.append(prepared.cached)
         source.cached.unpersist()  # the prepared increment is cached: the raw read is no longer needed
         log.info("read %d rows, %d to write", source.rows_read, prepared.rows, extra={**context, "stage": "read"})
@@ -110,7 +111,8 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, 
             files, job=spec.name, run_date=context["run_date"], run_id=context["run_id"], mode=spec.target.mode,
             keys=list(spec.target.merge.keys) if isinstance(spec.target, MergeTarget) else [],
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
-                  "null_keys_dropped": prepared.null_keys, "duplicates_resolved": prepared.duplicates,
+                  "filtered_out": transformed.filtered_out, "null_keys_dropped": prepared.null_keys,
+                  "duplicates_resolved": prepared.duplicates,
                   "increment": prepared.rows})
         write = commit.Write(spark=spark, table=table, target=spec.target, df=prepared.df, lineage=lineage,
                              retention_days=spec.target.retention_days or profile.audit.retention_days,
@@ -123,7 +125,8 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, 
         for frame in cached:
             frame.unpersist()
     return RunSummary(**summary, rows_read=source.rows_read, malformed_dropped=source.malformed,
-                      null_keys_dropped=prepared.null_keys, duplicates_resolved=prepared.duplicates,
+                      filtered_out=transformed.filtered_out, null_keys_dropped=prepared.null_keys,
+                      duplicates_resolved=prepared.duplicates,
                       outcome=outcome, partitions=write.partitions, seconds=time.monotonic() - started,
                       attempts=attempts)
 
@@ -190,6 +193,11 @@ def target_table(target: Target, profile: Profile) -> TableRef:
     return TableRef(path=join(profile.root(target.root, field="target.root"), target.path))
 
 
+def source_table(source: Source, profile: Profile) -> TableRef | None:
+    """The Delta table a source reads (None: raw files)."""
+    return None
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """The increment ready for the writer, its cached frame and what one aggregate counted."""
@@ -203,7 +211,7 @@ class _Prepared:
     key_ranges: dict[str, tuple] = field(default_factory=dict)
 
 
-def _prepare(df: DataFrame, target: Target) -> _Prepared:
+def _prepare(df: DataFrame, target: Target, params: Params) -> _Prepared:
     """Cache the increment once and count it in one aggregate (merge: one row per key, see
     :mod:`lakehouse.write.increment`)."""
     if not isinstance(target, MergeTarget):
@@ -217,23 +225,23 @@ def _prepare(df: DataFrame, target: Target) -> _Prepared:
     for name, columns in (("keys", m.keys), ("sequence_by", [m.sequence_by]), ("tie_breaker", [m.tie_breaker]),
                           ("exclude_from_update", m.exclude_from_update)):
         require_columns(df, [c for c in columns if c], f"target.merge.{name}")
-    annotated = increment.annotate(_with_delete_flag(df, m.delete_when), m).cache()
+    annotated = increment.annotate(_with_delete_flag(df, m.delete_when, params), m).cache()
     stats = increment.increment_stats(annotated, m, target.partition_by)
     return _Prepared(df=increment.kept(annotated), cached=annotated, rows=stats.rows, partitions=stats.partitions,
                      null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges)
 
 
-def _with_delete_flag(df: DataFrame, delete_when: str | None) -> DataFrame:
+def _with_delete_flag(df: DataFrame, delete_when: str | None, params: Params) -> DataFrame:
     if not delete_when:
         return df
 
     def flag(d: DataFrame) -> DataFrame:  # a NULL condition does not delete
-        condition = sql_expression(d.sparkSession, delete_when)
-        kind = d.select(condition).schema.fields[0].dataType
+        flagged = derive(DELETE_FLAG, delete_when, params)(d)
+        kind = flagged.schema[DELETE_FLAG].dataType
         if not isinstance(kind, BooleanType):
             raise SpecError(f"{delete_when!r} is {kind.simpleString().upper()}, not a condition (BOOLEAN)",
                             field="target.merge.delete_when")
-        return d.withColumn(DELETE_FLAG, F.coalesce(condition, F.lit(False)))
+        return flagged.withColumn(DELETE_FLAG, F.coalesce(F.col(DELETE_FLAG), F.lit(False)))
 
     return checked("target.merge.delete_when", df, flag)
 

@@ -28,6 +28,8 @@ class RunSummary:
     duplicates_resolved: int
     outcome: Outcome
     partitions: list[tuple] = field(default_factory=list)
+    filtered_out: int = 0
+    """Rows ``transform.filter`` removed."""
     seconds: float = 0.0
     attempts: int = 1
 
@@ -46,7 +48,7 @@ class RunSummary:
                 "mode": self.mode,
                 "outcome": "skipped" if self.skipped else "dry_run" if self.dry_run else "loaded",
                 "counts": {"read": self.rows_read, "malformed_dropped": self.malformed_dropped,
-                           "null_keys_dropped": self.null_keys_dropped,
+                           "filtered_out": self.filtered_out, "null_keys_dropped": self.null_keys_dropped,
                            "duplicates_resolved": self.duplicates_resolved, "inserted": o.inserted,
                            "updated": o.updated, "deleted": o.deleted, "tombstones": o.tombstones},
                 "version": o.version, "skipped_for_version": o.skipped_for_version,
@@ -70,6 +72,8 @@ class RunSummary:
                   f"  rejected    {self.rows_rejected} rows"
                   + (f" ({self.malformed_dropped} malformed, {self.null_keys_dropped} null keys)"
                      if self.rows_rejected else "")]
+        if self.filtered_out:
+            lines.append(f"  filtered    {self.filtered_out} rows removed by transform.filter")
         verb = "would write" if self.dry_run else "wrote"
         lines.append(f"  {verb:<11} {o.inserted} inserted, {o.updated} updated, {o.deleted} deleted"
                      + (f", {o.tombstones} tombstones" if o.tombstones else "")
@@ -108,3 +112,23 @@ def _partitions_text(values: list[tuple]) -> str:
         return "none"
     shown = ", ".join("/".join(str(v) for v in row) for row in values[:5])
     return f"{len(values)} touched: {shown}" + (", …" if len(values) > 5 else "")
+
+
+RESULT_COLUMNS = ("job", "date", "outcome", "rows", "version", "seconds")
+
+
+def results_table(results: list) -> str:
+    """The tasks of a multi-job run (:class:`lakehouse.run.pipeline.Result`) as one aligned table.
+
+    ``rows`` are the rows read; a task that did not run says why."""
+    rows = [RESULT_COLUMNS]
+    for r in results:
+        s = r.summary
+        version = "" if s is None or s.outcome.version is None else str(s.outcome.version)
+        outcome = f"{r.outcome} ({r.reason})" if r.reason else r.outcome
+        rows.append((r.job, r.run_date, outcome, "" if s is None else str(s.rows_read), version,
+                     f"{r.seconds:.1f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(RESULT_COLUMNS))]
+    right = {"rows", "version", "seconds"}
+    return "\n".join("  ".join(cell.rjust(w) if RESULT_COLUMNS[i] in right else cell.ljust(w)
+                               for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows)

@@ -15,12 +15,20 @@ even resolves it (:func:`sql_problem`, the one check):
   an expression (``derive``, ``filter``, ``merge.delete_when``) reads no table at all;
 * no :data:`FORBIDDEN_FUNCTIONS` (they call any Java static method by name) and no
   ``IDENTIFIER(...)`` clause (it names a table or function only when resolved).
+
+**Parameters.** SQL files and expressions see the run's parameters as Spark's named
+parameter markers, bound by Spark with their types, never pasted into the text:
+``:run_date`` is the run date (a ``DATE``), e.g. ``derive: {loaded_for: ":run_date"}`` or
+``WHERE day <= :run_date``.  :func:`run_parameters` makes them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from py4j.java_gateway import JavaObject
 from pyspark.errors import AnalysisException, ParseException
@@ -40,26 +48,49 @@ ROW_GENERATORS = frozenset({"explode", "explode_outer", "inline", "inline_outer"
 """The table-valued functions a SQL file may use in FROM: they make rows from values, reading no table."""
 
 
-def apply_transforms(df: DataFrame, spec: Transform, sql_dir: Path) -> DataFrame:
-    """Apply every step ``spec`` declares to ``df``."""
-    for field, step in _steps(spec, sql_dir):
+Params = Mapping[str, Any]
+"""Named SQL parameters: name -> Python value (Spark binds ``datetime.date`` as a ``DATE``)."""
+
+
+def run_parameters(run_date: dt.date) -> dict[str, Any]:
+    """The parameters every SQL text of a job sees (``:run_date``)."""
+    return {"run_date": run_date}
+
+
+@dataclass(frozen=True)
+class Transformed:
+    """The transformed rows, and the rows ``transform.filter`` removed (counted by one aggregate)."""
+
+    df: DataFrame
+    filtered_out: int
+
+
+def apply_transforms(df: DataFrame, spec: Transform, sql_dir: Path, params: Params) -> Transformed:
+    """Apply every step ``spec`` declares to ``df``; the rows the filters remove are counted."""
+    for field, step in _steps(spec, sql_dir, params):
         df = checked(field, df, step)
-    return df
+    kept = df
+    for i, condition in enumerate(spec.filter):
+        kept = checked(f"transform.filter[{i}]", kept, keep_where([condition], params))
+    if not spec.filter:
+        return Transformed(df=kept, filtered_out=0)
+    rows, rows_kept = checked("transform.filter", df, _count_kept(spec.filter, params)).first()
+    return Transformed(df=kept, filtered_out=rows - rows_kept)
 
 
-def _steps(spec: Transform, sql_dir: Path) -> list[tuple[str, Step]]:
+def _steps(spec: Transform, sql_dir: Path, params: Params) -> list[tuple[str, Step]]:
+    """The steps before ``filter``, in their fixed order."""
     steps: list[tuple[str, Step]] = []
     sql_path = spec.sql_path(sql_dir)
     if sql_path:
-        steps.append(("transform.sql", sql_file(sql_path, spec.view, spec.sql)))
+        steps.append(("transform.sql", sql_file(sql_path, spec.view, spec.sql, params)))
     steps += [(f"transform.rename.{old}", rename(old, new)) for old, new in spec.rename.items()]
     steps += [(f"transform.cast.{col}", cast(col, type_)) for col, type_ in spec.cast.items()]
-    steps += [(f"transform.derive.{col}", derive(col, expr)) for col, expr in spec.derive.items()]
-    steps += [(f"transform.filter[{i}]", keep_where(cond)) for i, cond in enumerate(spec.filter)]
+    steps += [(f"transform.derive.{col}", derive(col, expr, params)) for col, expr in spec.derive.items()]
     return steps
 
 
-def sql_file(path: Path, view: str, name: str) -> Step:
+def sql_file(path: Path, view: str, name: str, params: Params) -> Step:
     """Run the query in ``path`` (named ``name`` in errors) with the input registered as temporary
     view ``view``; the query is checked (see the module rules) before the view exists."""
     query = path.read_text(encoding="utf-8").strip().rstrip(";")
@@ -76,7 +107,7 @@ def sql_file(path: Path, view: str, name: str) -> Step:
             raise SpecError(f"SQL file {name}: {problem}")
         df.createOrReplaceTempView(view)
         try:
-            out = spark.sql(query)
+            out = spark.sql(query, args=dict(params))
             out.schema  # noqa: B018 - analysed now, so the view can go
             return out
         finally:
@@ -85,14 +116,34 @@ def sql_file(path: Path, view: str, name: str) -> Step:
     return step
 
 
-def sql_expression(spark: SparkSession, text: str) -> Column:
-    """The column of the Spark SQL expression ``text``, checked first (see the module rules).
+def check_expression(spark: SparkSession, text: str) -> str:
+    """``text`` if it is one Spark SQL expression that keeps the module rules.
 
     A refused expression raises a SpecError without a field: :func:`checked` names it."""
     problem = sql_problem(spark, _parser(spark).parseExpression(text), frozenset())
     if problem:
         raise SpecError(problem)
-    return F.expr(text)
+    return text
+
+
+def _select(df: DataFrame, items: list[str], params: Params, where: str | None = None) -> DataFrame:
+    """``SELECT items FROM df [WHERE where]`` with ``params`` bound by Spark.  Every expression in
+    ``items`` and ``where`` was checked by :func:`check_expression` and is set on lines of its own, so
+    a trailing ``--`` comment ends with its line."""
+    spark = df.sparkSession
+    view = f"_lakehouse_step_{uuid.uuid4().hex}"
+    df.createOrReplaceTempView(view)
+    try:
+        out = spark.sql("SELECT " + ", ".join(items) + f" FROM {view} AS {view}"  # the alias: so `WHERE (`
+                        + (f" WHERE {where}" if where else ""), args=dict(params))    # cannot parse as one
+        out.schema  # noqa: B018 - analysed now, so the view can go
+        return out
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def _wrapped(text: str) -> str:
+    return f"(\n{text}\n)"
 
 
 def rename(old: str, new: str) -> Step:
@@ -110,12 +161,28 @@ def cast(column: str, type_: str) -> Step:
     return lambda df: df.withColumn(column, F.col(quote_ident(column)).cast(type_))
 
 
-def derive(column: str, expression: str) -> Step:
-    return lambda df: df.withColumn(column, sql_expression(df.sparkSession, expression))
+def derive(column: str, expression: str, params: Params) -> Step:
+    """Add (or replace, in place) ``column`` as ``expression``, which may use the parameters."""
+    def step(df: DataFrame) -> DataFrame:
+        value = f"{_wrapped(check_expression(df.sparkSession, expression))} AS {quote_ident(column)}"
+        items = [value if c == column else quote_ident(c) for c in df.columns]
+        return _select(df, items if column in df.columns else [*items, value], params)
+
+    return step
 
 
-def keep_where(condition: str) -> Step:
-    return lambda df: df.filter(sql_expression(df.sparkSession, condition))
+def keep_where(conditions: list[str], params: Params) -> Step:
+    """Keep the rows for which every condition is true (a NULL condition drops the row)."""
+    return lambda df: _select(df, [quote_ident(c) for c in df.columns], params, _all_of(df, conditions))
+
+
+def _count_kept(conditions: list[str], params: Params) -> Step:
+    """One row: (rows, rows every condition keeps)."""
+    return lambda df: _select(df, ["count(1)", f"count_if({_all_of(df, conditions)})"], params)
+
+
+def _all_of(df: DataFrame, conditions: list[str]) -> str:
+    return " AND ".join(_wrapped(check_expression(df.sparkSession, c)) for c in conditions)
 
 
 def checked(field: str, df: DataFrame, step: Step) -> DataFrame:

@@ -21,11 +21,12 @@ Example (``conf/local.yaml``)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from lakehouse.errors import SpecError
+from lakehouse.spec.dates import zone
 from lakehouse.spec.job import Model
 
 JARS_DIR_ENV = "LAKEHOUSE_DELTA_JARS_DIR"
@@ -36,6 +37,11 @@ DELTA_CONFS = {
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
 }
 """The Spark confs that enable Delta in a session (set by lakehouse and by ``spark-submit.sh``)."""
+
+
+def _time_zone(name: str) -> str:
+    zone(name)  # a ValueError for an unknown name
+    return name
 
 
 class SparkSettings(Model):
@@ -137,6 +143,9 @@ class Profile(Model):
                                           "the project folder; URIs such as s3://, dbfs:/ or abfss:// "
                                           "are kept as they are).")
     warehouse: str | None = Field(None, description="spark.sql.warehouse.dir for a session lakehouse builds.")
+    time_zone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        "UTC", description="Time zone in which `--date today`, `yesterday` and `today-N` are resolved "
+                           "(an IANA name such as `Europe/Berlin`).")
     tables_root: str | None = Field(
         None, description="Where the first run creates a metastore table (`target.table`): an external table "
                           "at `<tables_root>/<schema>/<table>`. Unset: a managed table in the catalog's "

@@ -148,6 +148,13 @@ def previous_load(history: list, job: str, run_date: str) -> Load | None:
     return None
 
 
+def last_loaded_date(history: list, job: str) -> str | None:
+    """The latest run date ``job`` loaded in ``history`` that no RESTORE undid (None: none)."""
+    found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
+    return max((lineage.run_date for i, lineage in found if lineage and lineage.job == job
+                and not _undone(history, i)), default=None)
+
+
 def runs_in_effect(history: list) -> set[str]:
     """Run ids of the lakehouse commits in ``history`` that no later RESTORE undid."""
     found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))

@@ -108,10 +108,23 @@ CASES = [
          setup=lambda world, case, date: (load_ok(world, case, date), world.raw_dir("csv", date).joinpath(
              "b.csv").unlink())),
     # ------------------------------------------------------------------------------------- the command line
-    Case("date-not-a-date", "{job}: --date: run date '2024-02-30' is not a date in the form YYYY-MM-DD", 2,
-         command=("run", "{job}", "--date", "2024-02-30", "--profile", "test")),
-    Case("date-missing", "lakehouse run: the following arguments are required: --date (see lakehouse run --help)",
+    Case("date-not-a-date", "lakehouse run: argument --date: run date '2024-02-30' is not a date "
+                            "(YYYY-MM-DD, today, yesterday or today-N) (see lakehouse run --help)", 2, command=("run", "{job}", "--date", "2024-02-30", "--profile", "test")),
+    Case("date-relative-unknown", "lakehouse run: argument --date: run date 'today+1' is not a date "
+                                  "(YYYY-MM-DD, today, yesterday or today-N) (see lakehouse run --help)", 2, command=("run", "{job}", "--date", "today+1", "--profile", "test")),
+    Case("date-missing", "lakehouse run: a run date is required: --date DATE, or --from DATE --to DATE "
+                         "(see lakehouse run --help)",
          2, command=("run", "{job}", "--profile", "test")),
+    Case("from-without-to", "lakehouse run: --from and --to go together (see lakehouse run --help)", 2,
+         command=("run", "{job}", "--from", "2024-03-01", "--profile", "test")),
+    Case("from-after-to", "lakehouse run: argument --from: 2024-03-02 is after 2024-03-01: the range is "
+                          "empty (see lakehouse run --help)", 2,
+         command=("run", "{job}", "--from", "2024-03-02", "--to", "2024-03-01", "--profile", "test")),
+    Case("select-unknown-job", "lakehouse run: argument --select: no job named 'nope' (jobs: things_csv) (see "
+                               "lakehouse run --help)", 2,
+         command=("run", "{job}", "--date", "2024-03-01", "--select", "nope", "--profile", "test")),
+    Case("parallel-zero", "lakehouse run: argument --parallel: expected a whole number of at least 1, got '0' "
+                          "(see lakehouse run --help)", 2, args=("--parallel", "0")),
     Case("unknown-option", "lakehouse: unrecognized arguments: --colour red (see lakehouse --help)", 2,
          args=("--colour", "red")),
     Case("unknown-profile", "{project}/conf/nope.yaml: profile 'nope' not found in {project}/conf (profiles: "
