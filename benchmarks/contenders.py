@@ -104,7 +104,7 @@ class Lakehouse:
         self.project, self.work, self.lake = work / "project", work, lake
         (self.project / "conf").mkdir(parents=True, exist_ok=True)
         (self.project / "jobs").mkdir(exist_ok=True)
-        local = yaml.safe_load((REPO / "conf" / "local.yaml").read_text())
+        local = yaml.safe_load((REPO / "examples" / "shop" / "conf" / "local.yaml").read_text())
         local["roots"] = {"raw": str(work), "lake": str(lake)}
         local.pop("warehouse", None)
         (self.project / "conf" / "bench.yaml").write_text(yaml.safe_dump(local))

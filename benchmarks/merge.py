@@ -174,7 +174,7 @@ def _session():
     from lakehouse.spec.load import load_profile
     from lakehouse.session import get_spark
 
-    spark = get_spark(load_profile("local", REPO / "conf"))
+    spark = get_spark(load_profile("local", REPO / "examples" / "shop" / "conf"))
     spark.sparkContext.setLogLevel("ERROR")
     spark.conf.set("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS))
     return spark

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.jobs import SCHEMA, merge_spec, raw
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.jobs import SCHEMA, make_project, merge_spec, raw
 RUNS = {  # run date: CSV rows id,name,day,seq,op
     "2024-01-01": ["1,a,2024-01-01,1,I", "2,b,2024-01-01,1,I", "3,c,2024-01-02,1,I"],
     "2024-01-02": ["2,B,2024-01-01,2,U", "3,c,2024-01-02,2,D", "4,d,2024-01-02,2,I"],
@@ -42,12 +40,7 @@ def build(spark, project: Path) -> AuditTable:
     from lakehouse.spec.load import load_job, load_profile
     from lakehouse.run.runner import run_job
 
-    for folder in ("conf", "jobs", "raw", "lake"):
-        (project / folder).mkdir(parents=True, exist_ok=True)
-    local = yaml.safe_load((REPO / "conf" / "local.yaml").read_text())
-    local["roots"] = {"raw": "raw", "lake": "lake"}
-    local.pop("warehouse", None)
-    (project / "conf" / "test.yaml").write_text(yaml.safe_dump(local))
+    make_project(project)
     spec_file = project / "jobs" / "things.yaml"
     spec_file.write_text(yaml.safe_dump(merge_spec(sequence_by="seq", delete_when="op = 'D'")))
     job, profile = load_job(spec_file), load_profile("test", project / "conf")

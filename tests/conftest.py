@@ -13,15 +13,13 @@ import yaml
 
 from lakehouse.spec.load import load_job, load_profile
 from lakehouse.session import get_spark
-from tests.jobs import make_project
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.jobs import REPO, SHOP, make_project
 
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("warehouse")
-    profile = load_profile("local", REPO / "conf").model_copy(update={"warehouse": str(warehouse)})
+    profile = load_profile("local", SHOP / "conf").model_copy(update={"warehouse": str(warehouse)})
     session = get_spark(profile)
     session.sparkContext.setLogLevel("ERROR")
     session.conf.set("spark.sql.shuffle.partitions", "2")  # tiny test data: fewer, faster tasks

@@ -7,6 +7,8 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+SHOP = REPO / "examples" / "shop"
+"""The demo project (jobs, conf, sql, raw data) that `make demo` runs."""
 
 SCHEMA = "id BIGINT, name STRING, day DATE, seq INT, op STRING"
 HEADER = "id,name,day,seq,op"
@@ -54,11 +56,12 @@ def expected(spark, *rows: tuple):
 
 
 def make_project(root: Path) -> Path:
-    """A project folder: conf/test.yaml (the local profile with roots raw/ and lake/ of the project),
-    jobs/, sql/, raw/, lake/."""
+    """A project folder: lakehouse.yaml (default profile `test`), conf/test.yaml (the demo's local
+    profile with roots raw/ and lake/ of the project), jobs/, sql/, raw/, lake/."""
     for folder in ("conf", "jobs", "sql", "raw", "lake"):
         (root / folder).mkdir(parents=True, exist_ok=True)
-    local = yaml.safe_load((REPO / "conf" / "local.yaml").read_text())
+    (root / "lakehouse.yaml").write_text(yaml.safe_dump({"name": "test", "defaults": {"profile": "test"}}))
+    local = yaml.safe_load((SHOP / "conf" / "local.yaml").read_text())
     local["roots"] = {"raw": "raw", "lake": "lake"}  # relative to the project folder
     local.pop("warehouse", None)
     (root / "conf" / "test.yaml").write_text(yaml.safe_dump(local))

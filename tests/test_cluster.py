@@ -23,7 +23,7 @@ import pytest
 from chispa import assert_df_equality
 
 from lakehouse.spec.load import load_job
-from tests.conftest import REPO
+from tests.jobs import REPO, SHOP
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
 SCALA_VERSION = next(SPARK_HOME.glob("jars/spark-core_*.jar")).name.split("_")[1].split("-")[0]
@@ -96,10 +96,11 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture
 def demo_project(tmp_path) -> Path:
-    """A copy of the repo's jobs, profiles and SQL with the customers demo data."""
+    """A copy of the demo project's lakehouse.yaml, jobs, profiles and SQL with the customers data."""
+    shutil.copy(SHOP / "lakehouse.yaml", tmp_path)
     for folder in ("jobs", "conf", "sql"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    shutil.copytree(REPO / "data" / "raw" / "customers", tmp_path / "data" / "raw" / "customers")
+        shutil.copytree(SHOP / folder, tmp_path / folder)
+    shutil.copytree(SHOP / "data" / "raw" / "customers", tmp_path / "data" / "raw" / "customers")
     return tmp_path
 
 

@@ -14,13 +14,14 @@ from lakehouse.cli.deploy import add_deploy_commands
 from lakehouse.spec.load import load_profile
 from lakehouse.deploy.package import Artifacts, PackageError, submit_command
 from lakehouse.spec.profile import DeploySettings, RunEvents
-from tests.conftest import REPO
+from tests.jobs import SHOP
 
 EXPECTED = Path(__file__).parent / "expected"
 SCHEMAS = Path(__file__).parent / "schemas"
 """JSON schemas written from the AWS EMR and Databricks Jobs API references (see each file's description)."""
-BUILT = Artifacts(wheel="build/lakehouse-0.1.0-py3-none-any.whl", py_files="build/lakehouse.zip",
-                  driver="build/lakehouse_main.py", bundle="build/lakehouse-bundle.zip")
+BUILT = Artifacts(wheel="build/lakehouse-0.1.0+0123456789ab-py3-none-any.whl", py_files="build/lakehouse-0123456789ab.zip",
+                  driver="build/lakehouse_main.py", bundle="build/lakehouse-bundle-ba9876543210.zip")
+"""Artifacts as :func:`lakehouse.deploy.package.build` names them (content digests made up)."""
 DELTA_CONFS = ["--conf", "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
                "--conf", "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog"]
 PROFILES = {
@@ -36,7 +37,7 @@ def project(tmp_path, monkeypatch):
     monkeypatch.delenv("LAKEHOUSE_DELTA_JARS_DIR", raising=False)
     for folder in ("jobs", "conf", "jars"):
         (tmp_path / folder).mkdir()
-    (tmp_path / "jobs" / "orders.yaml").write_text((REPO / "jobs" / "orders.yaml").read_text())
+    (tmp_path / "jobs" / "orders.yaml").write_text((SHOP / "jobs" / "orders.yaml").read_text())
     (tmp_path / "jars" / "delta-spark_2.13-4.0.1.jar").touch()
     for name, text in PROFILES.items():
         (tmp_path / "conf" / f"{name}.yaml").write_text(text)
@@ -52,7 +53,7 @@ def test_local_profile_resolves_delta_from_maven(project):
     assert _command(project, "laptop", run_args=["--force"]) == [
         "spark-submit", "--master", "local[2]", "--deploy-mode", "client",
         "--packages", "io.delta:delta-spark_2.13:4.0.1", *DELTA_CONFS, "--conf", "spark.ui.enabled=false",
-        "--py-files", "build/lakehouse.zip", "build/lakehouse_main.py",
+        "--py-files", "build/lakehouse-0123456789ab.zip", "build/lakehouse_main.py",
         "run", str(project / "jobs" / "orders.yaml"), "--date", "2024-03-02", "--profile", "laptop", "--force"]
 
 
@@ -60,15 +61,15 @@ def test_jars_dir_profile_ships_the_jars_and_forwards_master_and_confs(project):
     assert _command(project, "onprem", master="spark://other:7077", confs=["spark.cores.max=2"]) == [
         "spark-submit", "--master", "spark://other:7077", "--deploy-mode", "client",
         "--jars", str(project / "jars" / "delta-spark_2.13-4.0.1.jar"), *DELTA_CONFS,
-        "--conf", "spark.cores.max=2", "--py-files", "build/lakehouse.zip", "build/lakehouse_main.py",
+        "--conf", "spark.cores.max=2", "--py-files", "build/lakehouse-0123456789ab.zip", "build/lakehouse_main.py",
         "run", str(project / "jobs" / "orders.yaml"), "--date", "2024-03-02", "--profile", "onprem"]
 
 
 def test_yarn_cluster_mode_ships_the_bundle_and_reads_the_spec_from_it(project):
     assert _command(project, "yarn", deploy_mode="cluster", confs=["spark.executor.memory=8g"]) == [
         "spark-submit", "--master", "yarn", "--deploy-mode", "cluster", *DELTA_CONFS,
-        "--conf", "spark.executor.memory=8g", "--py-files", "build/lakehouse.zip",
-        "--archives", "build/lakehouse-bundle.zip#bundle", "build/lakehouse_main.py",
+        "--conf", "spark.executor.memory=8g", "--py-files", "build/lakehouse-0123456789ab.zip",
+        "--archives", "build/lakehouse-bundle-ba9876543210.zip#bundle", "build/lakehouse_main.py",
         "run", "bundle/jobs/orders.yaml", "--date", "2024-03-02", "--profile", "yarn"]
 
 
@@ -83,23 +84,23 @@ def test_impossible_submissions_are_refused(project, profile, kwargs, message):
 
 def test_databricks_profile_has_no_spark_submit():
     with pytest.raises(PackageError, match="deploy databricks-job"):
-        submit_command(REPO / "jobs" / "orders.yaml", load_profile("databricks", REPO / "conf"), BUILT,
-                       run_date="2024-03-02", project_dir=REPO)
+        submit_command(SHOP / "jobs" / "orders.yaml", load_profile("databricks", SHOP / "conf"), BUILT,
+                       run_date="2024-03-02", project_dir=SHOP)
 
 
 def _emr_steps(shape):
-    return emr_step(REPO / "jobs" / "orders.yaml", load_profile("emr", REPO / "conf"),
-                    BUILT.at("s3://example-artifacts/lakehouse"), project_dir=REPO, shape=shape)
+    return emr_step(SHOP / "jobs" / "orders.yaml", load_profile("emr", SHOP / "conf"),
+                    BUILT.at("s3://example-artifacts/lakehouse"), project_dir=SHOP, shape=shape)
 
 
 def _databricks_job(profile=None, **kwargs):
-    return databricks_job(REPO / "jobs" / "customers.yaml", profile or load_profile("databricks", REPO / "conf"),
-                          BUILT.at("/Volumes/main/lakehouse/artifacts"), project_dir=REPO, **kwargs)
+    return databricks_job(SHOP / "jobs" / "customers.yaml", profile or load_profile("databricks", SHOP / "conf"),
+                          BUILT.at("/Volumes/main/lakehouse/artifacts"), project_dir=SHOP, **kwargs)
 
 
 def _databricks_profile(**deploy):
     """The shipped databricks profile with some ``deploy`` settings replaced."""
-    profile = load_profile("databricks", REPO / "conf")
+    profile = load_profile("databricks", SHOP / "conf")
     return profile.model_copy(update={"deploy": profile.deploy.model_copy(update=deploy)})
 
 
@@ -175,7 +176,7 @@ def test_deploy_emr_step_command_prints_the_shape_asked_for(options, expected, m
     parser = argparse.ArgumentParser()
     add_deploy_commands(parser.add_subparsers())
     out = tmp_path / "steps.json"
-    args = parser.parse_args(["deploy", "emr-step", str(REPO / "jobs" / "orders.yaml"), "-o", str(out), *options])
+    args = parser.parse_args(["deploy", "emr-step", str(SHOP / "jobs" / "orders.yaml"), "-o", str(out), *options])
     assert args.handler(args) == 0
     assert json.loads(out.read_text()) == json.loads((EXPECTED / expected).read_text())
 
@@ -186,12 +187,12 @@ def test_more_than_three_webhooks_per_event_are_refused():
 
 
 def test_databricks_job_on_an_existing_cluster_reads_dbfs_artifacts_through_fuse():
-    job = databricks_job(REPO / "jobs" / "customers.yaml", load_profile("databricks", REPO / "conf"),
-                         BUILT.at("dbfs:/lakehouse"), project_dir=REPO, existing_cluster_id="0101-abc")
+    job = databricks_job(SHOP / "jobs" / "customers.yaml", load_profile("databricks", SHOP / "conf"),
+                         BUILT.at("dbfs:/lakehouse"), project_dir=SHOP, existing_cluster_id="0101-abc")
     task = job["tasks"][0]
     assert task["existing_cluster_id"] == "0101-abc" and "job_clusters" not in job
-    assert task["python_wheel_task"]["parameters"][1] == "/dbfs/lakehouse/bundle/jobs/customers.yaml"
-    assert task["libraries"] == [{"whl": "dbfs:/lakehouse/lakehouse-0.1.0-py3-none-any.whl"}]
+    assert task["python_wheel_task"]["parameters"][1] == "/dbfs/lakehouse/lakehouse-bundle-ba9876543210/jobs/customers.yaml"
+    assert task["libraries"] == [{"whl": "dbfs:/lakehouse/lakehouse-0.1.0+0123456789ab-py3-none-any.whl"}]
 
 
 def test_packaging_and_deploy_do_not_import_spark():

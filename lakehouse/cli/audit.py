@@ -10,17 +10,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import decimal
+import os
 
 from lakehouse.cli.support import positive_int, spark_for
 from lakehouse.errors import LakehouseError, TableError
-from lakehouse.spec.load import load_profile
+from lakehouse.spec.load import CONF_DIR_ENV, load_profile, load_project
+from lakehouse.spec.profile import Profile, is_uri
+from lakehouse.spec.project import ProjectNotFound
 
 def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``history``, ``show``, ``diff``, ``restore`` and ``vacuum`` to the ``lakehouse`` parser."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("table", metavar="TABLE", help="table path or metastore name (schema.table)")
-    common.add_argument("--profile", help="profile name in conf/ or a YAML path (default: $LAKEHOUSE_PROFILE or local)")
-    common.add_argument("--conf-dir", help="folder of profiles (default: $LAKEHOUSE_CONF_DIR or ./conf)")
+    common.add_argument("--profile", help="profile name in conf/ or a YAML path (default: $LAKEHOUSE_PROFILE, else "
+                                          "the project's defaults.profile)")
+    common.add_argument("--conf-dir", help="folder of profiles (default: $LAKEHOUSE_CONF_DIR, else conf/ of the "
+                                           "project of the table's path or of the current folder)")
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--format", choices=("table", "json", "csv"), default="table",
                         help="aligned columns (default), JSON lines or CSV")
@@ -156,10 +161,21 @@ def _open(args: argparse.Namespace):
     """The session, the table the command names, and the profile (for the audit window)."""
     from lakehouse.table.ref import TableRef
 
-    profile = load_profile(args.profile, args.conf_dir)
-    spark = spark_for(profile, args)
     ref = TableRef.parse(args.table)  # a relative path is relative to the current folder; the
-    return spark, ref, profile          # audit functions check that the table exists
+    profile = _profile(args, ref)       # audit functions check that the table exists
+    return spark_for(profile, args), ref, profile
+
+
+def _profile(args: argparse.Namespace, ref) -> Profile:
+    """The profile of the project of the table's path (or of the current folder); a project is not
+    needed when ``--conf-dir``, ``$LAKEHOUSE_CONF_DIR`` or a profile file names where profiles are."""
+    try:
+        project = load_project(ref.path if ref.path and not is_uri(ref.path) else None)
+    except ProjectNotFound:
+        if not (args.conf_dir or os.environ.get(CONF_DIR_ENV) or (args.profile or "").endswith((".yaml", ".yml"))):
+            raise
+        project = None
+    return load_profile(args.profile, args.conf_dir, project=project)
 
 
 def _print(df, fmt: str, limit: int | None = None) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lakehouse.deploy.jobs import (EMR_ACTIONS_ON_FAILURE, EMR_DATE_PLACEHOLDER, EMR_DEFAULT_ACTION_ON_FAILURE,
                               EMR_DEFAULT_SHAPE, EMR_SHAPES, databricks_job, emr_step)
-from lakehouse.spec.load import load_profile, project_dir_for
+from lakehouse.spec.load import load_profile, load_project
 
 SPARK_SUBMIT_ENV = "SPARK_SUBMIT"
 """Environment variable naming the spark-submit to run (default: the one next to this Python)."""
@@ -30,7 +30,8 @@ def add_deploy_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("submit", help="run a job through spark-submit (what ./spark-submit.sh runs)")
     p.add_argument("job", metavar="JOB.yaml")
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the run date")
-    p.add_argument("--profile", help="profile name in the project's conf/ (default: $LAKEHOUSE_PROFILE or local)")
+    p.add_argument("--profile", help="profile name in the project's conf/ (default: $LAKEHOUSE_PROFILE, else the "
+                                          "project's defaults.profile)")
     p.add_argument("--master", help="Spark master (default: the profile's spark.master)")
     p.add_argument("--deploy-mode", choices=("client", "cluster"), default="client",
                    help="where the driver runs (cluster: on a YARN node; not for local or standalone masters)")
@@ -68,10 +69,10 @@ def _deploy_options(p: argparse.ArgumentParser, *, default_profile: str) -> None
 def _submit(args: argparse.Namespace) -> int:
     from lakehouse.deploy.package import build, submit_command
 
-    project = project_dir_for(args.job)
-    profile = load_profile(args.profile, project / "conf")
+    project = load_project(args.job)
+    profile = load_profile(args.profile, project=project)
     master = args.master or profile.spark.master or ""
-    argv = submit_command(args.job, profile, build(project), run_date=args.date, project_dir=project,
+    argv = submit_command(args.job, profile, build(project.root), run_date=args.date, project_dir=project.root,
                           master=args.master, deploy_mode=args.deploy_mode, confs=args.conf,
                           run_args=["--force"] if args.force else [], spark_submit=_spark_submit())
     if args.debug:  # a global option of the driver's `lakehouse` command
@@ -106,8 +107,8 @@ def _databricks_job(args: argparse.Namespace) -> int:
     job = databricks_job(args.job, profile, built.at(location), project_dir=project,
                          existing_cluster_id=args.cluster_id)
     _emit(job, args.output)
-    print(f"upload {built.wheel} to {location}/ and unpack {built.bundle} into {location}/bundle/",
-          file=sys.stderr)
+    print(f"upload {built.wheel} to {location}/ and unpack {built.bundle} into "
+          f"{built.at(location).bundle_folder}/", file=sys.stderr)
     return 0
 
 
@@ -115,12 +116,12 @@ def _deploy_inputs(args: argparse.Namespace):
     """The project, the profile, the local artifacts (built or reused) and where they are uploaded."""
     from lakehouse.deploy.package import PackageError, build
 
-    project = project_dir_for(args.job)
-    profile = load_profile(args.profile, project / "conf")
+    project = load_project(args.job)
+    profile = load_profile(args.profile, project=project)
     location = (args.artifacts or profile.deploy.artifacts or "").rstrip("/")
     if not location:
         raise PackageError(f"profile {profile.name!r} sets no deploy.artifacts; pass --artifacts URI")
-    return project, profile, build(project), location
+    return project.root, profile, build(project.root), location
 
 
 def _emit(definition: object, output: str | None) -> None:

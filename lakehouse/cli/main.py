@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from lakehouse.errors import ExitCode, SpecError
-from lakehouse.spec.load import load_job, project_dir_for
-from lakehouse.cli.support import job_files, report_error
+from lakehouse.errors import ExitCode, LakehouseError
+from lakehouse.spec.load import load_job, load_project
+from lakehouse.cli.support import in_job, job_files, report_error
 from lakehouse.cli.logs import configure_logging
 
 
@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     from lakehouse.cli.audit import add_audit_commands
 
     add_audit_commands(sub)
+
+    from lakehouse.cli.init import add_init_commands
+
+    add_init_commands(sub)
     return parser
 
 
@@ -78,10 +82,10 @@ def _validate(args: argparse.Namespace) -> int:
     for file in files:  # report every file, not just the first bad one
         try:
             spec = load_job(file)
-            spec.transform.sql_path(project_dir_for(file) / "sql")
-        except SpecError as exc:
+            spec.transform.sql_path(load_project(file).sql_dir)
+        except LakehouseError as exc:  # a spec mistake, or no project around the file
             failed += 1
-            _fail(exc.in_file(str(file)), args)
+            _fail(in_job(exc, str(file)), args)
             continue
         print(f"ok  {file}  ({spec.name}: {spec.source.format} -> {spec.target.mode})")
     return ExitCode.USAGE if failed else ExitCode.OK

@@ -16,14 +16,13 @@ seconds) after one line per failure; the exit code is that of the first failure.
 from __future__ import annotations
 
 import argparse
-import os
 import uuid
 
 from lakehouse.cli.logs import print_json
 from lakehouse.cli.support import in_job, job_files, positive_int, report_error, spark_for
 from lakehouse.errors import SpecError, UsageError
 from lakehouse.spec.dates import FORMS, date_range, resolve_run_date
-from lakehouse.spec.load import CONF_DIR_ENV, load_job, load_profile, project_dir_for
+from lakehouse.spec.load import load_job, load_profile, load_project
 
 
 def add_run_command(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +37,8 @@ def add_run_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--select", nargs="+", metavar="NAME", help="run only the jobs with these names")
     p.add_argument("--parallel", type=positive_int, default=1, metavar="N",
                    help="run up to N independent jobs at once, in one Spark application (default: 1)")
-    p.add_argument("--profile", help="profile name in conf/ or a YAML path (default: $LAKEHOUSE_PROFILE or local)")
+    p.add_argument("--profile", help="profile name in conf/ or a YAML path (default: $LAKEHOUSE_PROFILE, else "
+                                     "the project's defaults.profile)")
     p.add_argument("--conf-dir", help="folder of profiles (default: $LAKEHOUSE_CONF_DIR, else conf/ of the "
                                       "job's project)")
     p.add_argument("--dry-run", action="store_true", help="report what the writes would do; commit nothing")
@@ -86,10 +86,10 @@ def _run_single(args: argparse.Namespace, job: str) -> int:
     run_id, run_date = uuid.uuid4().hex[:12], args.date
     try:
         spec = load_job(job)
-        project = project_dir_for(job)
+        project = load_project(job)
         profile = _profile(args, project)
         run_date = _date(args.date, profile.time_zone, "--date").isoformat()
-        summary = run_job(spec, profile, run_date, project_dir=project, spark=spark_for(profile, args),
+        summary = run_job(spec, profile, run_date, project_dir=project.root, spark=spark_for(profile, args),
                           dry_run=args.dry_run, force=args.force, run_id=run_id)
     except Exception as exc:  # noqa: BLE001 - reported as one line (and one JSON object) below
         error = in_job(exc, job)
@@ -104,13 +104,13 @@ def _run_many(args: argparse.Namespace, files: list[str]) -> int:
     from lakehouse.run import pipeline  # Spark is imported only by commands that need it
     from lakehouse.run.summary import results_table
 
-    jobs = [pipeline.Job(file=f, spec=_load(f), project=project_dir_for(f)) for f in files]
+    jobs = [pipeline.Job(file=f, spec=_load(f), project=load_project(f).root) for f in files]
     projects = sorted({str(job.project) for job in jobs})
     if len(projects) > 1:
         raise _usage(f"the jobs belong to more than one project ({', '.join(projects)}); run each project "
                      "on its own")
     jobs = _selected(jobs, args.select)
-    profile = _profile(args, jobs[0].project)
+    profile = _profile(args, load_project(jobs[0].project))
     spark = spark_for(profile, args)
     dates = _dates(args, jobs, profile, spark)
     tasks = pipeline.plan(jobs, dates, profile)
@@ -146,7 +146,7 @@ def _selected(jobs: list, names: list[str] | None) -> list:
 
 
 def _profile(args: argparse.Namespace, project):
-    return load_profile(args.profile, args.conf_dir or os.environ.get(CONF_DIR_ENV) or project / "conf")
+    return load_profile(args.profile, args.conf_dir, project=project)
 
 
 def _dates(args: argparse.Namespace, jobs: list, profile, spark) -> dict:

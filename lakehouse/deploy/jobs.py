@@ -27,7 +27,7 @@ import os
 from typing import Any, Callable, Sequence
 
 from lakehouse.spec.load import load_job
-from lakehouse.deploy.package import BUNDLE_ALIAS, Artifacts, PackageError, relative_to_project, submit_command
+from lakehouse.deploy.package import Artifacts, PackageError, relative_to_project, submit_command
 from lakehouse.spec.profile import DeploySettings, Profile, RunEvents, conf_value
 
 EMR_DATE_PLACEHOLDER = "{{ ds }}"
@@ -67,11 +67,11 @@ def databricks_job(job: str | os.PathLike, profile: Profile, artifacts: Artifact
     """A Jobs API 2.1 job definition running ``job`` daily on the profile's schedule.
 
     ``artifacts`` are the uploaded files (``/Volumes/...`` or ``dbfs:/...``); the bundle
-    must be uploaded unpacked, as ``<artifacts>/bundle/``, so the driver reads the spec.
+    must be uploaded unpacked, as ``<artifacts>/lakehouse-bundle-<digest>/``
+    (:attr:`Artifacts.bundle_folder`), so the driver reads the spec.
     """
     spec = load_job(job)
-    folder = artifacts.bundle.rsplit("/", 1)[0]
-    spec_path = _driver_path(f"{folder}/{BUNDLE_ALIAS}/{relative_to_project(job, project_dir)}")
+    spec_path = _driver_path(f"{artifacts.bundle_folder}/{relative_to_project(job, project_dir)}")
     key = spec.name.replace(".", "_")
     task: dict[str, Any] = {
         "task_key": key,

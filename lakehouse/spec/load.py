@@ -1,6 +1,6 @@
 """YAML files to strict models, once, at the edge.
 
-``load_job`` and ``load_profile`` are the only places that read YAML.  Any
+``load_job``, ``load_profile`` and ``load_project`` are the only places that read YAML.  Any
 problem becomes a :class:`~lakehouse.errors.SpecError` naming the file, the
 field path as written in the YAML (``target.merge.keys[0]``) and the line.
 """
@@ -17,12 +17,12 @@ from pydantic import BaseModel, ValidationError
 from lakehouse.errors import SpecError
 from lakehouse.spec.profile import Profile
 from lakehouse.spec.job import JobSpec
+from lakehouse.spec.project import DEFAULT_PROFILE, PROJECT_FILE, Project, ProjectSpec, find_root
 
 M = TypeVar("M", bound=BaseModel)
 
 PROFILE_ENV = "LAKEHOUSE_PROFILE"
 CONF_DIR_ENV = "LAKEHOUSE_CONF_DIR"
-DEFAULT_PROFILE = "local"
 
 MAX_YAML_BYTES = 1024 * 1024
 """Largest spec or profile file read (1 MiB); a spec is a few hundred bytes."""
@@ -38,17 +38,21 @@ def load_job(path: str | os.PathLike) -> JobSpec:
     return _load_model(Path(path), JobSpec)
 
 
-def load_profile(name: str | None = None, conf_dir: str | os.PathLike | None = None) -> Profile:
-    """Read profile ``name`` (default ``$LAKEHOUSE_PROFILE`` or ``local``) from ``conf_dir``.
+def load_profile(name: str | None = None, conf_dir: str | os.PathLike | None = None, *,
+                 project: Project | None = None) -> Profile:
+    """Read profile ``name`` from ``conf_dir``.
 
-    ``name`` may also be a path to a YAML file.  Relative roots become absolute,
-    relative to the folder that holds ``conf/``.
+    ``name`` defaults to ``$LAKEHOUSE_PROFILE``, else the project's ``defaults.profile`` (without a
+    project: ``local``); it may also be a path to a YAML file.  ``conf_dir`` defaults to
+    ``$LAKEHOUSE_CONF_DIR``, else the project's ``conf/`` (without a project: ``./conf``).
+    Relative roots become absolute, relative to the folder that holds the profiles' folder.
     """
-    name = name or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    default = project.spec.defaults.profile if project else DEFAULT_PROFILE
+    name = name or os.environ.get(PROFILE_ENV) or default
     if name.endswith((".yaml", ".yml")):
         path = Path(name)
     else:
-        folder = Path(conf_dir or os.environ.get(CONF_DIR_ENV) or "conf")
+        folder = Path(conf_dir or os.environ.get(CONF_DIR_ENV) or (project.conf_dir if project else "conf"))
         path = folder / f"{name}.yaml"
         if not path.is_file():
             known = sorted(p.stem for p in folder.glob("*.yaml"))
@@ -58,12 +62,11 @@ def load_profile(name: str | None = None, conf_dir: str | os.PathLike | None = N
     return profile.with_project_dir(path.resolve().parent.parent)
 
 
-def project_dir_for(job_path: str | os.PathLike) -> Path:
-    """The project folder of a job file: the nearest ancestor holding ``conf/``, else the cwd."""
-    for folder in Path(job_path).resolve().parents:
-        if (folder / "conf").is_dir():
-            return folder
-    return Path.cwd()
+def load_project(start: str | os.PathLike | None = None) -> Project:
+    """The project of ``start`` (a job file, a table folder), else of the current folder, with its
+    ``lakehouse.yaml`` read (see :func:`lakehouse.spec.project.find_root`)."""
+    root = find_root(start)
+    return Project(root=root, spec=_load_model(root / PROJECT_FILE, ProjectSpec))
 
 
 # ------------------------------------------------------------------------- helpers
