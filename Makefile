@@ -4,6 +4,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+DEMO := examples/shop
 DEMO_DATES := 2024-03-01 2024-03-02 2024-03-03
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
@@ -18,17 +19,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	rm -rf data/lake data/warehouse
+	rm -rf $(DEMO)/data/lake $(DEMO)/data/warehouse
 	@for date in $(DEMO_DATES); do \
 	  for job in orders customers; do \
-	    $(BIN)/lakehouse run jobs/$$job.yaml --date $$date || exit 1; \
+	    $(BIN)/lakehouse run $(DEMO)/jobs/$$job.yaml --date $$date || exit 1; \
 	  done; \
 	done
-	$(BIN)/lakehouse history data/lake/orders
-	$(BIN)/lakehouse history data/lake/customers
+	$(BIN)/lakehouse history $(DEMO)/data/lake/orders
+	$(BIN)/lakehouse history $(DEMO)/data/lake/customers
 
 test: install
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf data/lake data/warehouse build dist *.egg-info
+	rm -rf $(DEMO)/data/lake $(DEMO)/data/warehouse $(DEMO)/build build dist *.egg-info

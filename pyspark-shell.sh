@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A pyspark shell with Delta and lakehouse configured:  ./pyspark-shell.sh [pyspark options]
 # Inside it:  from lakehouse.audit.shell import *
-# The session time zone is UTC, as in conf/local.yaml; the master defaults to local[*] (MASTER=...).
+# The session time zone is UTC, as in the local profiles (conf/local.yaml of a project); the master defaults to local[*] (MASTER=...).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 venv=${VENV:-$here/.venv}

@@ -4,9 +4,12 @@
 #   ./spark-submit.sh JOB.yaml --date YYYY-MM-DD [--profile NAME] [--master MASTER]
 #                     [--deploy-mode client|cluster] [--conf KEY=VALUE]... [--dry-run] [--force]
 #
-# Builds (or reuses, when unchanged) build/lakehouse-<version>-py3-none-any.whl, build/lakehouse_main.py
-# and build/lakehouse-bundle.zip (jobs/, conf/, sql/), then runs spark-submit with the profile's Delta
-# setup and Spark confs. The profile defaults to `local`, the master to the profile's spark.master.
+# Builds (or reuses, when unchanged) into the job's project's build/ the lakehouse wheel
+# (lakehouse-<version>+<digest>-py3-none-any.whl and its copy lakehouse-<digest>.zip), lakehouse_main.py
+# and lakehouse-bundle-<digest>.zip (lakehouse.yaml, jobs/, conf/, sql/), then runs spark-submit with the
+# profile's Delta setup and Spark confs. The project is the nearest folder above JOB.yaml holding
+# lakehouse.yaml (e.g. examples/shop); the profile defaults to the project's defaults.profile, the
+# master to the profile's spark.master.
 # --dry-run prints the exact spark-submit command instead of running it. $SPARK_SUBMIT picks another
 # spark-submit (e.g. /usr/bin/spark-submit on an EMR master node); the default is the venv's.
 # All the logic lives in lakehouse/deploy/package.py (`lakehouse submit`).
