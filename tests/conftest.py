@@ -13,7 +13,7 @@ import yaml
 
 from lakehouse.spec.load import load_job, load_profile
 from lakehouse.session import get_spark
-from tests.jobs import REPO, SHOP, make_project
+from tests.jobs import REPO, SHOP, make_project  # noqa: F401 - REPO: tests import it from here
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """Projects: lakehouse.yaml and how commands find it, `lakehouse init`, `lakehouse schema`."""
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
