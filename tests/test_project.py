@@ -41,7 +41,7 @@ def test_the_cli_says_in_one_line_that_there_is_no_project(tmp_path, monkeypatch
     job = tmp_path / "job.yaml"
     job.write_text((SHOP / "jobs" / "customers.yaml").read_text())
     for argv in (["run", str(job), "--date", "2024-03-01"], ["validate", str(job)],
-                 ["submit", str(job), "--date", "2024-03-01", "--dry-run"]):
+                 ["submit", str(job), "--date", "2024-03-01", "--dry-run"], ["history", str(tmp_path)]):
         assert execute(argv) == 2
         message = NO_PROJECT.format(tmp_path)
         assert capsys.readouterr().err in (f"error: {message}\n", f"error: {job}: {message}\n")
