@@ -5,7 +5,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 DEMO := examples/shop
-DEMO_DATES := 2024-03-01 2024-03-02 2024-03-03
+DEMO_FROM := 2024-03-01
+DEMO_TO := 2024-03-03
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
 .PHONY: install demo test clean
@@ -20,11 +21,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	rm -rf $(DEMO)/data/lake $(DEMO)/data/warehouse
-	@for date in $(DEMO_DATES); do \
-	  for job in orders customers; do \
-	    $(BIN)/lakehouse run $(DEMO)/jobs/$$job.yaml --date $$date || exit 1; \
-	  done; \
-	done
+	$(BIN)/lakehouse run $(DEMO)/jobs --from $(DEMO_FROM) --to $(DEMO_TO)
 	$(BIN)/lakehouse history $(DEMO)/data/lake/orders
 	$(BIN)/lakehouse history $(DEMO)/data/lake/customers
 

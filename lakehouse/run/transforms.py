@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping
 
 from py4j.java_gateway import JavaObject
 from pyspark.errors import AnalysisException, ParseException
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse._sql import IDENTIFIER_RE, quote_ident
