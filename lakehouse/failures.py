@@ -5,7 +5,12 @@ and a SQLSTATE.  :func:`translate` walks an exception and its Java causes and ma
 by those, never by the wording of a message:
 
 * SQLSTATE ``2D521``, Delta's concurrent-modification conflicts → :class:`ConflictError` (exit 4);
+* a Delta source whose change data or files do not cover the versions a run reads
+  (``DELTA_MISSING_CHANGE_DATA``, ``DELTA_TRUNCATED_TRANSACTION_LOG``, a vacuumed file:
+  ``FAILED_READ_FILE.FILE_NOT_EXIST``) → :class:`DataError` saying how to recover;
 * ``FAILED_READ_FILE.*`` → :class:`DataError` naming the raw file and what was wrong in it;
+* ``DELTA_TABLE_ALREADY_CONTAINS_CDC_COLUMNS`` (a change column of a Delta source written to a
+  target with the change data feed) → :class:`SpecError` on ``transform.rename``;
 * SQLSTATE class ``22`` (data exceptions: a malformed cast, division by zero, overflow)
   → :class:`DataError` naming the spec expression that failed, found from Spark's query context;
 * SQLSTATE class ``42`` (analysis errors) → :class:`LakehouseError` (exit 2);
@@ -21,8 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lakehouse.errors import ConflictError, DataError, LakehouseError, RetryableError
-from lakehouse.spec.job import JobSpec, MergeTarget
+from lakehouse.errors import ConflictError, DataError, LakehouseError, RetryableError, SpecError
+from lakehouse.spec.job import DeltaSource, JobSpec, MergeTarget
 
 CONFLICT_STATE = "2D521"
 """The SQLSTATE of every Delta concurrent-modification conflict (DELTA_CONCURRENT_APPEND, ...)."""
@@ -34,6 +39,11 @@ THROTTLING_CLASSES = (
 )
 """Java exceptions of storage that asks the client to slow down or try again."""
 EXECUTOR_LOST = "ExecutorLostFailure"
+SOURCE_GAPS = ("DELTA_MISSING_CHANGE_DATA", "DELTA_TRUNCATED_TRANSACTION_LOG", "DELTA_CHANGE_DATA_FILE_NOT_FOUND",
+               "FAILED_READ_FILE")
+"""Error classes that, reading a Delta source, mean versions or files the run needs are not there."""
+CHANGE_DATA_RECOVERY = ("Reload from a snapshot (source.read: snapshot, with --force if the date is loaded); later "
+                        "`changes` runs continue after the snapshot's version")
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,15 @@ def translate(exc: BaseException, spec: JobSpec | None = None) -> BaseException:
         conflict = chain[states.index(CONFLICT_STATE)]
         return ConflictError(f"a concurrent commit to the table conflicted with this run: {conflict.summary}",
                              condition=conflict.condition)
+    gap = next((by_condition[c] for c in SOURCE_GAPS if c in by_condition), None)
+    if gap is not None and spec is not None and isinstance(spec.source, DeltaSource):
+        return _source_gap(gap, spec.source)
+    if "DELTA_TABLE_ALREADY_CONTAINS_CDC_COLUMNS" in by_condition:
+        columns = by_condition["DELTA_TABLE_ALREADY_CONTAINS_CDC_COLUMNS"].parameters.get("columnList", "?")
+        return SpecError(f"columns {columns} are reserved by the change data feed of the target table: rename "
+                         "them (e.g. _commit_version: source_version) or set target.properties "
+                         "delta.enableChangeDataFeed: 'false'", field="transform.rename",
+                         condition="DELTA_TABLE_ALREADY_CONTAINS_CDC_COLUMNS")
     if "FAILED_READ_FILE" in by_condition:
         return _read_failure(chain, by_condition["FAILED_READ_FILE"], spec)
     if any(c.java_class in THROTTLING_CLASSES for c in chain):
@@ -84,6 +103,24 @@ def translate(exc: BaseException, spec: JobSpec | None = None) -> BaseException:
     if (first.sql_state or "").startswith("42"):
         return LakehouseError(first.summary, condition=first.condition)
     return exc
+
+
+def _source_gap(gap: Cause, source: DeltaSource) -> DataError:
+    """A Delta source lacks change data or files of the versions the run reads: never a partial read."""
+    p = gap.parameters  # Spark's message parameters: a map by definition
+    table = source.table or f"{source.root}/{source.path}"
+    if gap.condition.startswith("DELTA_MISSING_CHANGE_DATA"):
+        why = (f"change data was not recorded for version {p.get('version', '?')} (delta.enableChangeDataFeed was "
+               f"not true then), so versions {p.get('startVersion', '?')} to {p.get('endVersion', '?')} cannot be "
+               "read as changes")
+    elif gap.condition.startswith("DELTA_TRUNCATED_TRANSACTION_LOG"):
+        why = "its log no longer holds the versions this run reads (cleaned up after delta.logRetentionDuration)"
+    else:
+        why = "files of the versions this run reads are gone (vacuumed or deleted)"
+    recovery = CHANGE_DATA_RECOVERY if source.read == "changes" else \
+        "Read a version whose files are kept (a later source.as_of, or none for the latest)"
+    return DataError(f"source: table {table}: {why}; nothing was written. {recovery}",
+                     condition=gap.condition)
 
 
 def _read_failure(chain: list[Cause], read: Cause, spec: JobSpec | None) -> DataError:

@@ -46,8 +46,9 @@ from lakehouse.table.lineage import RunLineage, SourceFile, previous_load
 from lakehouse.spec.profile import CommitSettings, Profile, join
 from lakehouse.run.quality import require_columns
 from lakehouse.session import get_spark
+from lakehouse.run.delta_source import read_delta
 from lakehouse.run.sources import list_files, read_source
-from lakehouse.spec.job import JobSpec, MergeTarget, Source, Target
+from lakehouse.spec.job import DeltaSource, JobSpec, MergeTarget, Source, Target
 from lakehouse.run.summary import RunSummary
 from lakehouse.table.ref import TableRef
 from lakehouse.run.transforms import Params, apply_transforms, checked, derive, run_parameters
@@ -69,20 +70,24 @@ def run_job(spec: JobSpec, profile: Profile, run_date: str | dt.date, *, project
     """Run ``spec`` for ``run_date`` with ``profile``; see the module docstring."""
     started = time.monotonic()
     run_date = _as_date(run_date)
-    location = join(profile.root(spec.source.root, field="source.root"), spec.source.resolve_path(run_date))
+    source_ref = source_table(spec.source, profile)
+    location = None if source_ref else join(profile.root(spec.source.root, field="source.root"),
+                                             spec.source.resolve_path(run_date))
     table = target_table(spec.target, profile)
     spark = spark or get_spark(profile)
     context = {"job": spec.name, "run_date": run_date.isoformat(), "run_id": run_id or uuid.uuid4().hex[:12]}
     try:
-        return _run(spec, profile, spark, table, location, context, Path(project_dir), started,
+        return _run(spec, profile, spark, table, (location, source_ref), context, Path(project_dir), started,
                     dry_run=dry_run, force=force)
     except Exception as exc:
         raise failures.translate(exc, spec) from None
 
 
-def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, location: str, context: dict,
-         project_dir: Path, started: float, *, dry_run: bool, force: bool) -> RunSummary:
-    files = list_files(spark, location)
+def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
+         reads: tuple[str | None, TableRef | None], context: dict, project_dir: Path, started: float, *,
+         dry_run: bool, force: bool) -> RunSummary:
+    location, source_ref = reads  # files to list, or the Delta table to read
+    files = list_files(spark, location) if location else []
     before = before_write.state(spark, table)
     log.info("listed %d source files; table at version %s", len(files), before.version,
              extra={**context, "stage": "check"})
@@ -90,13 +95,20 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, 
                    mode=spec.target.mode, dry_run=dry_run)
     loaded = _loaded_version(before, context, files, force=force)
     if loaded is not None:
+        if source_ref is not None:
+            summary["source"] = previous_load(before.history, spec.name, context["run_date"]).lineage.source_versions
         return RunSummary(**summary, rows_read=0, malformed_dropped=0, null_keys_dropped=0, duplicates_resolved=0,
                           outcome=commit.Outcome(version=before.version, skipped_for_version=loaded),
                           seconds=time.monotonic() - started)
-    source = read_source(spark, spec.source, files)
+    if source_ref is None:
+        source, versions = read_source(spark, spec.source, files), None
+    else:
+        source, versions = read_delta(spark, spec.source, source_ref, before.history, spec.name,
+                                      context["run_date"], force=force)
+        summary["source"] = versions
     cached = [source.cached]
     try:
-        if source.rows_read == 0 and not spec.source.allow_empty:
+        if location and source.rows_read == 0 and not spec.source.allow_empty:
             raise DataError(f"source: the {len(files)} file(s) of run date {context['run_date']} hold no rows "
                             f"({files[0].path}{', ...' if len(files) > 1 else ''}); set source.allow_empty: "
                             "true if an empty day is expected")
@@ -113,7 +125,7 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef, 
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
                   "filtered_out": transformed.filtered_out, "null_keys_dropped": prepared.null_keys,
                   "duplicates_resolved": prepared.duplicates,
-                  "increment": prepared.rows})
+                  "increment": prepared.rows}, source_versions=versions)
         write = commit.Write(spark=spark, table=table, target=spec.target, df=prepared.df, lineage=lineage,
                              retention_days=spec.target.retention_days or profile.audit.retention_days,
                              partitions=prepared.partitions, key_ranges=prepared.key_ranges)
@@ -183,19 +195,20 @@ def _wait_at_barrier(run_id: str) -> None:
         time.sleep(0.05)
 
 
-def target_table(target: Target, profile: Profile) -> TableRef:
+def target_table(target: Target | DeltaSource, profile: Profile, field: str = "target") -> TableRef:
     """The table a target names: a metastore name, or a path under a profile root."""
     if target.table:
         location = None
         if profile.tables_root:  # schema.table or catalog.schema.table: <tables_root>/<schema>/<table>
             location = join(profile.tables_root, "/".join(target.table.split(".")[-2:]))
         return TableRef(name=target.table, location=location)
-    return TableRef(path=join(profile.root(target.root, field="target.root"), target.path))
+    return TableRef(path=join(profile.root(target.root, field=f"{field}.root"), target.path))
 
 
 def source_table(source: Source, profile: Profile) -> TableRef | None:
-    """The Delta table a source reads (None: raw files)."""
-    return None
+    """The Delta table a job reads (None: raw files), spelt as :func:`target_table` spells the job's table
+    that writes it: a job whose source is another job's target runs after that job."""
+    return target_table(source, profile, "source") if isinstance(source, DeltaSource) else None
 
 
 @dataclass(frozen=True)

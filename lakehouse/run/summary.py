@@ -6,9 +6,10 @@ documented in the README ("Machine-readable runs").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from lakehouse.errors import LakehouseError
+from lakehouse.table.lineage import SourceVersions
 from lakehouse.write.commit import Outcome
 
 
@@ -32,6 +33,8 @@ class RunSummary:
     """Rows ``transform.filter`` removed."""
     seconds: float = 0.0
     attempts: int = 1
+    source: SourceVersions | None = None
+    """The Delta source versions read (or, when skipped, read by the load that is kept); None for raw files."""
 
     @property
     def rows_rejected(self) -> int:
@@ -54,18 +57,26 @@ class RunSummary:
                 "version": o.version, "skipped_for_version": o.skipped_for_version,
                 "files": {"added": o.files_added, "removed": o.files_removed},
                 "partitions": len(self.partitions), "attempts": self.attempts,
-                "seconds": round(self.seconds, 3), "error": None}
+                "seconds": round(self.seconds, 3), "error": None,
+                "source": asdict(self.source) if self.source else None}
 
     def render(self) -> str:
         """The run summary as printed by ``lakehouse run``."""
         o = self.outcome
         head = f"{'DRY RUN ' if self.dry_run else ''}job {self.job} · run date {self.run_date} · run {self.run_id}"
         lines = [head, f"  table       {self.table} ({self.mode})"]
+        if self.skipped and self.source:
+            lines += [f"  skipped     run date already loaded in version {o.skipped_for_version} ({self.source.describe()}); "
+                      "nothing read or written (use --force to read the same versions again)",
+                      f"  version     {o.version} (unchanged)", f"  duration    {self.seconds:.1f} s"]
+            return "\n".join(lines)
         if self.skipped:
             lines += [f"  skipped     run date already loaded in version {o.skipped_for_version} from the same "
                       "files; nothing read or written (use --force to load again)",
                       f"  version     {o.version} (unchanged)", f"  duration    {self.seconds:.1f} s"]
             return "\n".join(lines)
+        if self.source:
+            lines.append(f"  source      {self.source.describe()}")
         lines += [f"  read        {self.rows_read} rows"
                   + (f", {self.duplicates_resolved} superseded duplicates resolved" if self.duplicates_resolved
                      else ""),

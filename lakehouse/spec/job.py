@@ -1,6 +1,6 @@
 """The job spec: what one YAML file in ``jobs/`` declares.
 
-A job reads one raw source, applies a fixed sequence of transforms, and writes
+A job reads one source (raw files, or a Delta table: :class:`DeltaSource`), applies a fixed sequence of transforms, and writes
 one Delta table in one of four modes.  The models are strict (unknown keys are
 rejected) and frozen; this module never imports Spark, so ``lakehouse validate``
 runs without a JVM.
@@ -34,7 +34,7 @@ import string
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from lakehouse._sql import IDENTIFIER_RE, TABLE_NAME_RE
 from lakehouse.errors import SpecError
@@ -186,7 +186,77 @@ class ParquetSource(_Source):
     format: Literal["parquet"]
 
 
-Source = Annotated[Union[CsvSource, JsonSource, ParquetSource], Field(discriminator="format")]
+def _no_placeholder(path: str) -> str:
+    if "{" in path or "}" in path:
+        raise ValueError(f"{path!r}: a Delta source names one table, without {{run_date}} or other placeholders")
+    return path
+
+
+def _timestamp(text: str) -> str:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a timestamp such as 2024-03-01 or 2024-03-01 12:00:00") from None
+    return text
+
+
+class AsOf(Model):
+    """The source version a snapshot reads: exactly one of `version` or `timestamp`."""
+
+    version: int | None = Field(None, ge=0, description="A version of the source table.")
+    timestamp: Annotated[str, AfterValidator(_timestamp)] | None = Field(
+        None, description="The latest version committed at or before this time (session time zone), "
+                          "e.g. `2024-03-01 12:00:00`.")
+
+    @model_validator(mode="after")
+    def _one(self) -> "AsOf":
+        if (self.version is None) == (self.timestamp is None):
+            raise ValueError("set exactly one of `version` or `timestamp`")
+        return self
+
+
+class DeltaSource(Model):
+    """A Delta table, read as a snapshot or as the changes (change data feed) since this job's last load.
+
+    ``changes`` reads, exactly once, the source versions after the newest one that this job's loads still
+    in effect in the target read (RESTOREd loads do not count; a ``snapshot`` load counts as read through
+    its version).  The rows carry ``_change_type`` (``insert``, ``update_postimage``, ``delete``; pre-images
+    are dropped), ``_commit_version`` and ``_commit_timestamp``; a snapshot reads as the inserts of its
+    version, with the same columns.  The range is recorded in the target commit's lineage: a re-run of a
+    loaded date is skipped, a forced one reads the same range again.
+    """
+
+    format: Literal["delta"]
+    path: Annotated[str, AfterValidator(_folder_below_root), AfterValidator(_no_placeholder)] | None = Field(
+        None, description="Table folder relative to the profile root `root` (as a target's `path`).")
+    root: str = Field("lake", description="Name of the profile storage root the path is relative to.")
+    table: Annotated[str, AfterValidator(_table_name)] | None = Field(
+        None, description="Metastore table name (`schema.table` or `catalog.schema.table`) instead of a path.")
+    read: Literal["snapshot", "changes"] = Field(
+        "snapshot", description="`snapshot`: the table at its latest version (or `as_of`). `changes`: the "
+                                "change data feed since the last version this job consumed.")
+    as_of: AsOf | None = Field(None, description="The version a `snapshot` reads (default: the latest).")
+    schema_: str | None = Field(
+        None, alias="schema", min_length=1,
+        description="Optional Spark DDL: only these columns are read (then the change columns), and each "
+                    "must have this type in the table (the run fails naming the column otherwise). "
+                    "Default: every column of the table.")
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of_with_snapshot(cls, as_of: AsOf | None, info: ValidationInfo) -> AsOf | None:
+        if as_of is not None and info.data.get("read") == "changes":  # pydantic's validated fields so far
+            raise ValueError("as_of needs read: snapshot (read: changes always reads up to the latest version)")
+        return as_of
+
+    @model_validator(mode="after")
+    def _path_or_table(self) -> "DeltaSource":
+        if (self.path is None) == (self.table is None):
+            raise ValueError("set exactly one of `path` or `table`")
+        return self
+
+
+Source = Annotated[Union[CsvSource, JsonSource, ParquetSource, DeltaSource], Field(discriminator="format")]
 
 
 # ------------------------------------------------------------------------ transform

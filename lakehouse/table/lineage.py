@@ -44,6 +44,35 @@ def source_digest(files: list[SourceFile]) -> str:
 
 
 @dataclass(frozen=True)
+class SourceVersions:
+    """The versions of a Delta source one run read.
+
+    ``read`` is ``snapshot`` (``to_version`` is the version read, ``from_version`` None) or ``changes``
+    (the change data of versions ``from_version`` to ``to_version``; empty when ``to_version`` is
+    ``from_version - 1``).  ``table_id`` is the source table's Delta id, so a table re-created at the
+    same place is not mistaken for the one read before.
+    """
+
+    table: str
+    table_id: str
+    read: str
+    to_version: int
+    from_version: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.from_version is not None and self.to_version < self.from_version
+
+    def describe(self) -> str:
+        """One line for people: ``changes of versions 3 to 5 of lake/orders``."""
+        if self.read == "snapshot":
+            return f"snapshot of {self.table} at version {self.to_version}"
+        if self.empty:
+            return f"changes of {self.table}: none after version {self.to_version} (no new versions)"
+        return f"changes of versions {self.from_version} to {self.to_version} of {self.table}"
+
+
+@dataclass(frozen=True)
 class RunLineage:
     """What one job run tells the table's history about itself."""
 
@@ -60,6 +89,8 @@ class RunLineage:
     """Size and modification time of each recorded source file, by path."""
     source_digest: str | None = None
     """:func:`source_digest` of all source files (None in lineage written before it existed)."""
+    source_versions: SourceVersions | None = None
+    """The Delta source versions read (None for raw files)."""
 
     @classmethod
     def of_files(cls, files: list[SourceFile], **fields) -> "RunLineage":
@@ -94,6 +125,8 @@ class RunLineage:
             return None
         try:
             data = json.loads(text)["lakehouse"]
+            if data.get("source_versions"):  # optional: absent in lineage of raw-file runs and older commits
+                data["source_versions"] = SourceVersions(**data["source_versions"])
             return cls(**data)
         except (ValueError, KeyError, TypeError):
             return None
@@ -153,6 +186,16 @@ def last_loaded_date(history: list, job: str) -> str | None:
     found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
     return max((lineage.run_date for i, lineage in found if lineage and lineage.job == job
                 and not _undone(history, i)), default=None)
+
+
+def consumed_through(history: list, job: str, table_id: str) -> int | None:
+    """The newest version of Delta table ``table_id`` that the loads of ``job`` still in effect in
+    ``history`` read (a snapshot counts as read through its version); None when there is none."""
+    found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
+    versions = [lineage.source_versions.to_version for i, lineage in found
+                if lineage and lineage.job == job and lineage.source_versions
+                and lineage.source_versions.table_id == table_id and not _undone(history, i)]
+    return max(versions, default=None)
 
 
 def runs_in_effect(history: list) -> set[str]:
