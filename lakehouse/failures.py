@@ -9,8 +9,6 @@ by those, never by the wording of a message:
   (``DELTA_MISSING_CHANGE_DATA``, ``DELTA_TRUNCATED_TRANSACTION_LOG``, a vacuumed file:
   ``FAILED_READ_FILE.FILE_NOT_EXIST``) → :class:`DataError` saying how to recover;
 * ``FAILED_READ_FILE.*`` → :class:`DataError` naming the raw file and what was wrong in it;
-* ``DELTA_TABLE_ALREADY_CONTAINS_CDC_COLUMNS`` (a change column of a Delta source written to a
-  target with the change data feed) → :class:`SpecError` on ``transform.rename``;
 * SQLSTATE class ``22`` (data exceptions: a malformed cast, division by zero, overflow)
   → :class:`DataError` naming the spec expression that failed, found from Spark's query context;
 * SQLSTATE class ``42`` (analysis errors) → :class:`LakehouseError` (exit 2);
@@ -26,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lakehouse.errors import ConflictError, DataError, LakehouseError, RetryableError, SpecError
+from lakehouse.errors import ConflictError, DataError, LakehouseError, RetryableError
 from lakehouse.spec.job import DeltaSource, JobSpec, MergeTarget
 
 CONFLICT_STATE = "2D521"
@@ -82,12 +80,6 @@ def translate(exc: BaseException, spec: JobSpec | None = None) -> BaseException:
     gap = next((by_condition[c] for c in SOURCE_GAPS if c in by_condition), None)
     if gap is not None and spec is not None and isinstance(spec.source, DeltaSource):
         return _source_gap(gap, spec.source)
-    if "DELTA_TABLE_ALREADY_CONTAINS_CDC_COLUMNS" in by_condition:
-        columns = by_condition["DELTA_TABLE_ALREADY_CONTAINS_CDC_COLUMNS"].parameters.get("columnList", "?")
-        return SpecError(f"columns {columns} are reserved by the change data feed of the target table: rename "
-                         "them (e.g. _commit_version: source_version) or set target.properties "
-                         "delta.enableChangeDataFeed: 'false'", field="transform.rename",
-                         condition="DELTA_TABLE_ALREADY_CONTAINS_CDC_COLUMNS")
     if "FAILED_READ_FILE" in by_condition:
         return _read_failure(chain, by_condition["FAILED_READ_FILE"], spec)
     if any(c.java_class in THROTTLING_CLASSES for c in chain):

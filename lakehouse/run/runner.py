@@ -115,6 +115,8 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
         params = run_parameters(dt.date.fromisoformat(context["run_date"]))
         transformed = apply_transforms(source.df, spec.transform, project_dir / "sql", params)
         require_columns(transformed.df, spec.target.partition_by, "target.partition_by")
+        before_write.check_change_columns(transformed.df.columns,
+                                          commit.table_properties(spec.target, retention_days=1))
         prepared = _prepare(transformed.df, spec.target, params)
         cached.append(prepared.cached)
         source.cached.unpersist()  # the prepared increment is cached: the raw read is no longer needed

@@ -3,6 +3,7 @@
 * :func:`state` reads the table's history once; a folder that holds files but no Delta
   table is refused (the job would turn it into a table, and a later vacuum would delete
   its files).
+* :func:`check_change_columns`: a table with the change data feed cannot hold its reserved columns.
 * :func:`check_table`: the run's columns, their types and the partitioning must match the
   table's, in every mode.
 """
@@ -46,6 +47,20 @@ def state(spark: SparkSession, table: TableRef) -> TableState:
         return TableState([], None)
     history = delta.history().select("version", "operation", "operationParameters", "userMetadata").collect()
     return TableState(history, delta)
+
+
+CHANGE_DATA_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
+"""Columns Delta reserves in a table with the change data feed (a Delta source's change columns)."""
+
+
+def check_change_columns(columns: list[str], properties: dict[str, str]) -> None:
+    """A table with the change data feed cannot hold the feed's own columns (Delta would refuse it only
+    after writing the data files)."""
+    reserved = [c for c in columns if c.lower() in CHANGE_DATA_COLUMNS]
+    if reserved and properties["delta.enableChangeDataFeed"].lower() == "true":
+        raise SpecError(f"columns {', '.join(reserved)} are reserved by the change data feed of the target table: "
+                        "rename them (e.g. _commit_version: source_version) or set target.properties "
+                        "delta.enableChangeDataFeed: 'false'", field="transform.rename")
 
 
 def check_table(spark: SparkSession, table: TableRef, target: Target, columns: StructType,
