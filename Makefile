@@ -23,6 +23,7 @@ demo: install
 	rm -rf $(DEMO)/data/lake $(DEMO)/data/warehouse
 	$(BIN)/lakehouse run $(DEMO)/jobs --from $(DEMO_FROM) --to $(DEMO_TO)
 	$(BIN)/lakehouse history $(DEMO)/data/lake/orders
+	$(BIN)/lakehouse history $(DEMO)/data/lake/order_events
 	$(BIN)/lakehouse history $(DEMO)/data/lake/customers
 
 test: install

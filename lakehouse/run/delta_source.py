@@ -63,6 +63,15 @@ def read_delta(spark: SparkSession, source: DeltaSource, ref: TableRef, target_h
     return SourceData(df=cached, cached=cached, files=[], rows_read=rows, malformed=0), versions
 
 
+def range_taken(versions: SourceVersions | None, target_history: list, job: str) -> bool:
+    """A ``changes`` range no longer starts right after what ``job``'s loads in effect read: a concurrent
+    run of the job committed a range meanwhile (the runner checks this before it retries a commit)."""
+    if versions is None or versions.read != "changes":
+        return False
+    consumed = consumed_through(target_history, job, versions.table_id)
+    return (FIRST_VERSION - 1 if consumed is None else consumed) != versions.from_version - 1
+
+
 def _snapshot_version(spark: SparkSession, source: DeltaSource, ref: TableRef, history: list) -> int:
     first, latest = history[0]["version"], history[-1]["version"]
     if source.as_of is None:

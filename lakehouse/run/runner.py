@@ -46,7 +46,7 @@ from lakehouse.table.lineage import RunLineage, SourceFile, previous_load
 from lakehouse.spec.profile import CommitSettings, Profile, join
 from lakehouse.run.quality import require_columns
 from lakehouse.session import get_spark
-from lakehouse.run.delta_source import read_delta
+from lakehouse.run.delta_source import range_taken, read_delta
 from lakehouse.run.sources import list_files, read_source
 from lakehouse.spec.job import DeltaSource, JobSpec, MergeTarget, Source, Target
 from lakehouse.run.summary import RunSummary
@@ -184,6 +184,9 @@ def _write(w: commit.Write, before: before_write.TableState, settings: CommitSet
             load = previous_load(before.history, context["job"], context["run_date"])
             if load is not None and load.in_effect and not force:  # the other writer loaded this date
                 return commit.Outcome(version=before.version, skipped_for_version=load.version), attempt + 1
+            if not force and range_taken(w.lineage.source_versions, before.history, context["job"]):
+                raise ConflictError("another run of the job read the source's changes meanwhile; run again to "
+                                    "read the changes after it") from None
     raise AssertionError("not reached")
 
 
