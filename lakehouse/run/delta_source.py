@@ -114,7 +114,8 @@ def _frame(spark: SparkSession, delta: DeltaTable, ref: TableRef, versions: Sour
     if versions.read == "snapshot":  # the rows of one version, as the inserts of that version
         committed = next(r["timestamp"] for r in history if r["version"] == versions.to_version)
         return ref.read(spark.read.option("versionAsOf", versions.to_version)).select(
-            "*", F.lit("insert").alias("_change_type"), F.lit(versions.to_version).cast("long").alias("_commit_version"),
+            "*", F.lit("insert").alias("_change_type"),
+            F.lit(versions.to_version).cast("long").alias("_commit_version"),
             F.lit(committed).cast("timestamp").alias("_commit_timestamp"))
     if versions.empty:  # Delta refuses a start version after the latest: the feed's shape, without rows
         schema = StructType([*delta.toDF().schema.fields, *CHANGE_COLUMNS.fields])

@@ -1,17 +1,19 @@
 """Run one job: check → read → transform → quality → write.
 
 The runner only wires the stages together; each stage lives in its own module
-(:mod:`~lakehouse.run.sources`, :mod:`~lakehouse.run.transforms`, :mod:`~lakehouse.run.quality`,
-:mod:`lakehouse.write`).  The rules it owns:
+(:mod:`~lakehouse.run.sources`, :mod:`~lakehouse.run.delta_source`, :mod:`~lakehouse.run.transforms`,
+:mod:`~lakehouse.run.quality`, :mod:`lakehouse.write`).  The rules it owns:
 
 * **Loaded dates.** Before reading any data, the run's files (path, size, modification
   time) are listed and the table's history is read once.  A run date already loaded from
   the same files is skipped; from other files (a late or corrected file) the run fails
   with a data error naming them, unless ``force``.  A late file is never silently skipped.
-* **Empty input** fails unless ``source.allow_empty``.
+  A Delta source has no files: a loaded date is skipped, a forced one reads the versions it read.
+* **Empty input** fails unless ``source.allow_empty`` (raw files; a Delta source may read no rows).
 * **Conflicts.** A commit that loses to a concurrent writer is retried, re-reading the
   table, up to ``profile.commit.retries`` times with exponential backoff; a retry that
-  finds the date loaded by the other writer reports it as skipped.
+  finds the date loaded by the other writer reports it as skipped, and one that finds the source
+  changes it read taken by another run of the job fails (exit 4).
 * **Errors.** Spark and Delta errors leave as lakehouse errors (:mod:`lakehouse.failures`).
 
 Example, in a ``pyspark`` shell or a notebook::

@@ -66,7 +66,8 @@ class RunSummary:
         head = f"{'DRY RUN ' if self.dry_run else ''}job {self.job} · run date {self.run_date} · run {self.run_id}"
         lines = [head, f"  table       {self.table} ({self.mode})"]
         if self.skipped and self.source:
-            lines += [f"  skipped     run date already loaded in version {o.skipped_for_version} ({self.source.describe()}); "
+            lines += [f"  skipped     run date already loaded in version {o.skipped_for_version} "
+                      f"({self.source.describe()}); "
                       "nothing read or written (use --force to read the same versions again)",
                       f"  version     {o.version} (unchanged)", f"  duration    {self.seconds:.1f} s"]
             return "\n".join(lines)

@@ -96,9 +96,10 @@ CASES = [
          2, edit=set_field("transform.sql", "../conf/test.yaml"), files=ROW),
     Case("delta-as-of-with-changes", "{job}:6: source.as_of: as_of needs read: snapshot (read: changes always "
                                      "reads up to the latest version)", 2,
-         edit=set_field("source", {"format": "delta", "path": "things_csv", "read": "changes", "as_of": {"version": 1}})),
+         edit=set_field("source", {"format": "delta", "path": "t", "read": "changes", "as_of": {"version": 1}})),
     Case("delta-as-of-both", "{job}:5: source.as_of: set exactly one of `version` or `timestamp`", 2,
-         edit=set_field("source", {"format": "delta", "path": "t", "as_of": {"version": 1, "timestamp": "2024-01-01"}})),
+         edit=set_field("source", {"format": "delta", "path": "t",
+                                   "as_of": {"version": 1, "timestamp": "2024-01-01"}})),
     Case("delta-as-of-not-a-time", "{job}:6: source.as_of.timestamp: 'noon' is not a timestamp such as 2024-03-01 "
                                    "or 2024-03-01 12:00:00", 2,
          edit=set_field("source", {"format": "delta", "path": "t", "as_of": {"timestamp": "noon"}})),

@@ -63,7 +63,7 @@ ALL_CHANGES = [(1, "a", "insert", 0), (2, "b", "insert", 0), (1, "A", "update_po
 def test_changes_read_only_the_new_changes_of_each_upstream_load(spark, project, run):
     three_days(run, project, EVENTS)
     empty = run(changes_job(EVENTS), D4)  # no new upstream version: an empty range, recorded
-    assert empty.source.empty and empty.rows_read == 0
+    assert empty.source.empty and empty.rows_read == 0 and empty.to_dict()["source"]["from_version"] == 3
     assert ranges(spark, project, "thing_events") == [("changes", 0, 0), ("changes", 1, 1), ("changes", 2, 2),
                                                       ("changes", 3, 2)]
     assert_df_equality(rows(spark, project, "thing_events"), spark.createDataFrame(ALL_CHANGES, CHANGE_ROWS),
@@ -121,7 +121,7 @@ def test_declared_schema_selects_and_checks_columns(spark, project, run):
     assert spark.read.format("delta").load(str(project / "lake" / "thing_copy")).columns == [
         "name", "id", "change_type", "source_version", "committed_at"]
     copy["source"]["schema"] = "id INT"
-    with pytest.raises(DataError, match=r"^source.schema: column id is BIGINT in table .*things, the spec declares INT$"):
+    with pytest.raises(DataError, match=r"^source.schema: column id is BIGINT in table .*things, the spec declares"):
         run(copy, D2)
 
 
