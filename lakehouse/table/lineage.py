@@ -103,6 +103,8 @@ class RunLineage:
     def to_json(self) -> str:
         data = asdict(self)
         data["source_files"] = self.source_files[:MAX_FILES_RECORDED]
+        if self.source_versions is None:  # raw files: the lineage as it always was
+            del data["source_versions"]
         return json.dumps({"lakehouse": data}, sort_keys=True, separators=(",", ":"))
 
     def changed_files(self, files: list[SourceFile]) -> str | None:
