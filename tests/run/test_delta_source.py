@@ -158,3 +158,13 @@ def test_a_range_read_by_a_concurrent_run_is_noticed_before_a_retry():
     assert not range_taken(mine, [load(0, 0, 2)], "j")
     assert range_taken(mine, [load(1, 3, 4), load(0, 0, 2)], "j")
     assert not range_taken(SourceVersions("t", "id", "changes", to_version=2, from_version=0), [], "j")
+
+
+def test_a_run_of_many_jobs_runs_the_reader_after_the_writer(spark, project):
+    from lakehouse.cli.main import execute
+
+    write_spec(project, {**changes_job(EVENTS), "name": "a_events"}, "a_events")  # first by name, not by order
+    write_spec(project, UPSTREAM, "things")
+    raw(project, D1, *UPSTREAM_DAYS[D1])
+    assert execute(["run", str(project / "jobs"), "--date", D1, "--profile", "test"]) == 0
+    assert ranges(spark, project, "thing_events") == [("changes", 0, 0)]
