@@ -38,7 +38,7 @@ THROTTLING_CLASSES = (
 """Java exceptions of storage that asks the client to slow down or try again."""
 EXECUTOR_LOST = "ExecutorLostFailure"
 SOURCE_GAPS = ("DELTA_MISSING_CHANGE_DATA", "DELTA_TRUNCATED_TRANSACTION_LOG", "DELTA_CHANGE_DATA_FILE_NOT_FOUND",
-               "FAILED_READ_FILE")
+               "FAILED_READ_FILE.FILE_NOT_EXIST")
 """Error classes that, reading a Delta source, mean versions or files the run needs are not there."""
 CHANGE_DATA_RECOVERY = ("Reload from a snapshot (source.read: snapshot, with --force if the date is loaded); later "
                         "`changes` runs continue after the snapshot's version")
@@ -77,7 +77,7 @@ def translate(exc: BaseException, spec: JobSpec | None = None) -> BaseException:
         conflict = chain[states.index(CONFLICT_STATE)]
         return ConflictError(f"a concurrent commit to the table conflicted with this run: {conflict.summary}",
                              condition=conflict.condition)
-    gap = next((by_condition[c] for c in SOURCE_GAPS if c in by_condition), None)
+    gap = next((c for c in chain if c.condition and c.condition.startswith(SOURCE_GAPS)), None)
     if gap is not None and spec is not None and isinstance(spec.source, DeltaSource):
         return _source_gap(gap, spec.source)
     if "FAILED_READ_FILE" in by_condition:

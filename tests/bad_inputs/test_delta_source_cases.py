@@ -75,6 +75,11 @@ CASES = [
     Case("changes-vacuumed", "{job}: source: table lake/vacuumed: files of the versions this run reads are gone "
                              f"(vacuumed or deleted); nothing was written. {RECOVER}", 3,
          edit=reads("vacuumed", read="changes"), setup=source_table("vacuumed", cdf=True, then=overwrite_and_vacuum)),
+    Case("snapshot-vacuumed", "{job}: source: table lake/vacsnap: files of the versions this run reads are gone "
+                              "(vacuumed or deleted); nothing was written. Read a version whose files are kept (a "
+                              "later source.as_of, or none for the latest)", 3,
+         edit=reads("vacsnap", as_of={"version": 0}),
+         setup=source_table("vacsnap", cdf=True, then=overwrite_and_vacuum)),
     Case("changes-log-cleaned", "{job}: source: the change data of table {project}/lake/cleaned does not cover "
                                 "versions 0 to 3: its log starts at version 2 (older versions were cleaned up); "
                                 f"nothing was written. {RECOVER}", 3,
