@@ -54,7 +54,7 @@ def table_properties(retention_days: int = 30) -> tuple[dict[str, str], str]:
     for module in ("lakehouse.writers", "lakehouse.write.commit"):
         try:
             found = __import__(module, fromlist=["table_properties"]).table_properties
-            from lakehouse.spec.job import MergeTarget
+            from lakehouse.spec.target import MergeTarget
 
             target = MergeTarget.model_validate({"mode": "merge", "path": "orders", "merge": {"keys": ["order_id"]}})
             return dict(found(target, retention_days)), f"{module}.table_properties"

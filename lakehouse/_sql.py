@@ -1,6 +1,6 @@
 """Safe spelling of identifiers and literals for the few SQL strings lakehouse builds.
 
-Column names from specs are validated by :data:`lakehouse.spec.job.Identifier`; they are
+Column names from specs are validated by :data:`lakehouse.spec.fields.Identifier`; they are
 still quoted here before they reach SQL.  Nothing in this module imports Spark.
 """
 

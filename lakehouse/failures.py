@@ -25,7 +25,9 @@ import re
 from dataclasses import dataclass, field
 
 from lakehouse.errors import ConflictError, DataError, LakehouseError, RetryableError
-from lakehouse.spec.job import DeltaSource, JobSpec, MergeTarget
+from lakehouse.spec.job import JobSpec
+from lakehouse.spec.source import DeltaSource
+from lakehouse.spec.target import MergeTarget
 
 CONFLICT_STATE = "2D521"
 """The SQLSTATE of every Delta concurrent-modification conflict (DELTA_CONCURRENT_APPEND, ...)."""

@@ -50,7 +50,7 @@ def test_good_spec_loads(tmp_path):
     (('  schema: "order_id BIGINT, updated_at TIMESTAMP"\n', ""),
      "job.yaml:2: source.schema: required field is missing"),
     (("format: csv", "format: xml"),
-     "job.yaml:3: source.format: must be one of 'csv', 'json', 'parquet', got 'xml'"),
+     "job.yaml:3: source.format: must be one of 'csv', 'json', 'parquet', 'delta', got 'xml'"),
     (("mode: merge", "mode: upsert"),
      "job.yaml:8: target.mode: must be one of 'merge', 'append', 'overwrite', 'replace_partitions', got 'upsert'"),
     (("  path: orders\n", "  path: orders\n  table: sales.orders\n"),

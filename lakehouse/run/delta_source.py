@@ -29,7 +29,7 @@ from lakehouse._sql import quote_ident
 from lakehouse.errors import DataError, SpecError, spark_message
 from lakehouse.failures import CHANGE_DATA_RECOVERY
 from lakehouse.run.sources import SourceData
-from lakehouse.spec.job import DeltaSource
+from lakehouse.spec.source import DeltaSource
 from lakehouse.table.lineage import SourceVersions, consumed_through, previous_load
 from lakehouse.table.ref import TableRef
 

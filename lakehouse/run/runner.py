@@ -50,7 +50,9 @@ from lakehouse.run.quality import require_columns
 from lakehouse.session import get_spark
 from lakehouse.run.delta_source import range_taken, read_delta
 from lakehouse.run.sources import list_files, read_source
-from lakehouse.spec.job import DeltaSource, JobSpec, MergeTarget, Source, Target
+from lakehouse.spec.job import JobSpec
+from lakehouse.spec.source import DeltaSource, Source
+from lakehouse.spec.target import MergeTarget, Target
 from lakehouse.run.summary import RunSummary
 from lakehouse.table.ref import TableRef
 from lakehouse.run.transforms import Params, apply_transforms, checked, derive, run_parameters

@@ -24,7 +24,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from lakehouse.errors import DataError, SpecError, spark_message
 from lakehouse.table.lineage import SourceFile
-from lakehouse.spec.job import CsvSource, JsonSource, ParquetSource, Source
+from lakehouse.spec.source import CsvSource, JsonSource, ParquetSource, Source
 
 CORRUPT_COLUMN = "_lakehouse_corrupt_record"
 

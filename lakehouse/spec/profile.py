@@ -27,7 +27,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from lakehouse.errors import SpecError
 from lakehouse.spec.dates import zone
-from lakehouse.spec.job import Model
+from lakehouse.spec.fields import Model
 
 JARS_DIR_ENV = "LAKEHOUSE_DELTA_JARS_DIR"
 """Environment variable naming a folder of jars to use instead of resolving Delta from Maven."""

@@ -30,7 +30,7 @@ from typing import Annotated
 from pydantic import Field
 
 from lakehouse.errors import LakehouseError
-from lakehouse.spec.job import Model
+from lakehouse.spec.fields import Model
 
 PROJECT_FILE = "lakehouse.yaml"
 """The file that marks a project's root folder."""

@@ -17,7 +17,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
 from lakehouse.errors import DataError, SpecError
-from lakehouse.spec.job import Target
+from lakehouse.spec.target import Target
 from lakehouse.table.ref import TableRef
 
 

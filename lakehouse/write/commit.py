@@ -2,7 +2,7 @@
 
 * The first run creates the table with the declared partitioning and the
   audit-friendly default properties (:func:`table_properties`).
-* ``merge`` follows the ordering rules of :class:`lakehouse.spec.job.MergeOptions`,
+* ``merge`` follows the ordering rules of :class:`lakehouse.spec.target.MergeOptions`,
   implemented once in :mod:`lakehouse.write.merge`; deletes leave tombstones
   (:mod:`lakehouse.write.tombstones`).  The merge condition names only the
   partitions the run changes, so Delta never rewrites files elsewhere.
@@ -33,7 +33,7 @@ from lakehouse.table import metrics
 from lakehouse._sql import partition_predicate, quote_ident
 from lakehouse.errors import DataError
 from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf, previous_load, runs_in_effect
-from lakehouse.spec.job import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
+from lakehouse.spec.target import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
 from lakehouse.table.ref import TableRef
 from lakehouse.write import merge, tombstones
 from lakehouse.write.before import TableState, check_table

@@ -3,7 +3,7 @@
 :func:`annotate` ranks the rows of each key by order (``sequence_by``, ``tie_breaker``,
 a delete before an update) in one window pass without an extra shuffle;
 :func:`increment_stats` counts and checks them in one aggregate; :func:`kept` is the
-row per key that the merge uses (see :class:`lakehouse.spec.job.MergeOptions`, rule 2).
+row per key that the merge uses (see :class:`lakehouse.spec.target.MergeOptions`, rule 2).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.errors import DataError
-from lakehouse.spec.job import MergeOptions
+from lakehouse.spec.target import MergeOptions
 from lakehouse.write.order import SAMPLE, any_of, col, is_delete, keys_text, side, sorted_partitions
 
 NULL_KEY, RANK, DUPLICATE, TIE = "_lakehouse_null_key", "_lakehouse_rank", "_lakehouse_dup", "_lakehouse_tie"

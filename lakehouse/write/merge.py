@@ -1,4 +1,4 @@
-"""The rules against the table, written once (stated in :class:`lakehouse.spec.job.MergeOptions`).
+"""The rules against the table, written once (stated in :class:`lakehouse.spec.target.MergeOptions`).
 
 Used by the commit and by ``--dry-run`` alike, after :mod:`.increment` has kept one
 row per key:
@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from lakehouse._sql import quote_ident
 from lakehouse.errors import DataError
-from lakehouse.spec.job import MergeOptions
+from lakehouse.spec.target import MergeOptions
 from lakehouse.write.order import (DELETE_FLAG, SAMPLE, Side, all_of, col, in_partitions, is_delete, keys_text,
                                    newer, side, sorted_partitions, update_columns)
 

@@ -15,7 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse._sql import quote_ident
-from lakehouse.spec.job import MergeOptions
+from lakehouse.spec.target import MergeOptions
 
 DELETE_FLAG = "_lakehouse_delete"
 """Boolean column the runner adds to a merge increment when `merge.delete_when` is set."""

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf
 from lakehouse.spec.profile import is_uri
-from lakehouse.spec.job import MergeOptions
+from lakehouse.spec.target import MergeOptions
 from lakehouse.table.ref import TableRef, has_commits
 from lakehouse.write.merge import ACTION, DELETE, TOMBSTONE
 from lakehouse.write.order import col, in_key_ranges

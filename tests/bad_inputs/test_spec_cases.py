@@ -91,7 +91,7 @@ DELETE_WHEN = Case(
     "delete-when-java-method", f"{{job}}: target.merge.delete_when: java_method() {JAVA}", 2,
     edit=set_field("target.merge.delete_when", "op = 'D' OR java_method('java.lang.Math', 'random') = 'x'"),
     files={"a.csv": ROW})
-"""Waits for runner._with_delete_flag to build its condition with transforms.sql_expression."""
+"""Waits for runner._with_delete_flag to build its condition with transforms.derive."""
 
 
 @pytest.mark.parametrize("index, case", list(enumerate(CASES)), ids=[c.id for c in CASES])

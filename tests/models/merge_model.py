@@ -1,4 +1,4 @@
-"""A pure-Python reference model of the merge rules (lakehouse.spec.job.MergeOptions), no Spark.
+"""A pure-Python reference model of the merge rules (lakehouse.spec.target.MergeOptions), no Spark.
 
 The table is a dict key -> row; tombstones are a dict key -> [(order, run date)].  Rows
 are dicts with the columns of tests.jobs.CDC_SCHEMA: id, name, day, seq, tb, op; a row
