@@ -1,5 +1,7 @@
 """Running a job twice for one run date leaves the table as after one run."""
 
+import json
+
 import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
@@ -88,3 +90,17 @@ def test_overwrite_counts_replaced_rows_and_refuses_to_empty_the_table(spark, pr
     with pytest.raises(DataError, match="overwrite would empty table"):
         run(spec, "2024-01-03")
     assert read_table(spark, project).count() == 1
+
+
+def test_a_load_that_changes_nothing_is_recorded_not_reported_as_skipped(spark, project, run):
+    spec = merge_spec(sequence_by="seq")
+    raw(project, D1, "1,a,2024-01-01,5,I")
+    run(spec, D1)
+    raw(project, D2, "1,old,2024-01-01,3,U")  # older than the stored row: changes nothing
+    stale = run(spec, D2)
+    assert not stale.skipped and (stale.outcome.version, stale.outcome.inserted, stale.outcome.updated) == (1, 0, 0)
+    lineage = json.loads(spark.sql(f"DESCRIBE HISTORY delta.`{table_path(project)}`").first()["userMetadata"])
+    assert (lineage["lakehouse"]["run_date"], lineage["lakehouse"]["rows"]["read"]) == (D2, 1)
+    again = run(spec, D2)
+    assert again.skipped and again.outcome.skipped_for_version == 1
+    assert [r["name"] for r in read_table(spark, project).collect()] == ["a"]

@@ -11,6 +11,8 @@
 * Every commit carries the run's lineage and an idempotency key per job and run
   date (Delta ``txnAppId``/``txnVersion``): when two runs of one date commit at once,
   Delta lets one through and the other is reported as skipped.
+* A write that changes nothing (a merge of stale rows) still records the load, with an
+  empty commit carrying its lineage: every run date a run reports as loaded is in the log.
 * Before any write, the table's columns and types must match the run's, and a target
   folder must be empty, absent or a Delta table (:mod:`lakehouse.write.before`).
 
@@ -45,6 +47,7 @@ Loaded = DeltaTable | None
 """The table as :func:`state` loaded it (None: not created yet)."""
 
 MERGE_REPARTITION = "spark.databricks.delta.merge.repartitionBeforeWrite.enabled"
+SKIP_EMPTY_COMMITS = "spark.databricks.delta.skipRecordingEmptyCommits"
 
 
 def table_properties(target: Target, retention_days: int) -> dict[str, str]:
@@ -116,11 +119,26 @@ def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
     if isinstance(w.target, MergeTarget):
         settings[MERGE_REPARTITION] = str(w.target.repartition).lower()
     done = _commit(w.target, w, history, settings, delta)
-    mine = _own_commit(delta or w.table.delta(w.spark), w.lineage, after=before.version)
+    table = delta or w.table.delta(w.spark)
+    mine = _own_commit(table, w.lineage, after=before.version)
+    if mine is None and _loaded_concurrently(table, w.lineage, before) is None:
+        # Delta records no commit for a write that changes nothing (a merge of stale rows, an empty
+        # day): an empty commit records the load, so the date counts as loaded and is never reported
+        # as skipped by a load that did not happen.
+        with commit_conf(w.spark, {**settings, SKIP_EMPTY_COMMITS: "false"}):
+            _save(w, w.table.read(w.spark.read).limit(0), "append")
+        mine = _own_commit(table, w.lineage, after=before.version)
     if mine is None:  # Delta skipped it: the same run date was committed concurrently
-        latest = (delta or w.table.delta(w.spark)).history(1).select("version").first()["version"]
-        return Outcome(version=latest, skipped_for_version=latest)
+        version = _loaded_concurrently(table, w.lineage, before)
+        return Outcome(version=table.history(1).select("version").first()["version"], skipped_for_version=version)
     return _outcome(mine, created=before.version is None, planned=done)
+
+
+def _loaded_concurrently(table: DeltaTable, lineage: RunLineage, before: TableState) -> int | None:
+    """The version in which a concurrent run loaded this run date since ``before`` (None: none did)."""
+    load = previous_load(table.history(50).collect(), lineage.job, lineage.run_date)
+    newer = load is not None and (before.version is None or load.version > before.version)
+    return load.version if newer else None
 
 
 def _own_commit(delta: DeltaTable, lineage: RunLineage, *, after: int | None, look: int = 20):
