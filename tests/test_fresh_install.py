@@ -60,8 +60,10 @@ def test_a_fresh_install_inits_and_runs_a_project_outside_the_repository(venv, s
 
     _run(lakehouse, "init", tmp_path / "proj", cwd=tmp_path)
     _run(lakehouse, "validate", "proj/jobs", cwd=tmp_path)
-    for date in ("2024-01-01", "2024-01-02"):
-        _run(lakehouse, "run", tmp_path / "proj" / "jobs" / "sales.yaml", "--date", date, cwd=tmp_path)
+    done = _run(lakehouse, "run", tmp_path / "proj" / "jobs", "--from", "2024-01-01", "--to", "2024-01-02",
+                cwd=tmp_path)  # the project's jobs folder, both sample dates, one Spark start
+    assert [line.split()[:3] for line in done.stdout.splitlines()[1:]] == [
+        ["sales", "2024-01-01", "loaded"], ["sales", "2024-01-02", "loaded"]]
 
     table = spark.read.format("delta").load(str(tmp_path / "proj" / "data" / "lake" / "sales"))
     expected = spark.createDataFrame([(1, "coffee", 2), (3, "cake", 4), (4, "coffee", 1), (5, "tea", 2)],
