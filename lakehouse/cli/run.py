@@ -111,8 +111,10 @@ def _run_many(args: argparse.Namespace, files: list[str]) -> int:
                      "on its own")
     jobs = _selected(jobs, args.select)
     profile = _profile(args, load_project(jobs[0].project))
+    dates = _dates(args, jobs, profile)  # a mistake in the dates is reported before Spark starts
     spark = spark_for(profile, args)
-    dates = _dates(args, jobs, profile, spark)
+    if args.catch_up:
+        dates = _caught_up(jobs, profile, spark, dates)
     tasks = pipeline.plan(jobs, dates, profile)
     if not tasks and args.output == "text":
         print(f"nothing to run: {', '.join(job.name for job in jobs)} loaded up to {args.date}")
@@ -149,10 +151,8 @@ def _profile(args: argparse.Namespace, project):
     return load_profile(args.profile, args.conf_dir, project=project)
 
 
-def _dates(args: argparse.Namespace, jobs: list, profile, spark) -> dict:
-    """The run dates of each job, by name."""
-    from lakehouse.run.pipeline import catch_up_dates
-
+def _dates(args: argparse.Namespace, jobs: list, profile) -> dict:
+    """The run dates of each job, by name (with --catch-up: the last date only, see :func:`_caught_up`)."""
     zone = profile.time_zone
     if args.first:
         try:
@@ -160,10 +160,14 @@ def _dates(args: argparse.Namespace, jobs: list, profile, spark) -> dict:
         except ValueError as exc:
             raise _usage(f"argument --from: {exc}") from None
         return {job.name: days for job in jobs}
-    until = _date(args.date, zone, "--date")
-    if args.catch_up:
-        return {job.name: catch_up_dates(job, profile, spark, until) for job in jobs}
-    return {job.name: [until] for job in jobs}
+    return {job.name: [_date(args.date, zone, "--date")] for job in jobs}
+
+
+def _caught_up(jobs: list, profile, spark, dates: dict) -> dict:
+    """Each job's dates after its last loaded one, up to its date in ``dates``."""
+    from lakehouse.run.pipeline import catch_up_dates
+
+    return {job.name: catch_up_dates(job, profile, spark, dates[job.name][-1]) for job in jobs}
 
 
 def _result_dict(result) -> dict:
