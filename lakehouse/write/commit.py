@@ -121,16 +121,18 @@ def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
     done = _commit(w.target, w, history, settings, delta)
     table = delta or w.table.delta(w.spark)
     mine = _own_commit(table, w.lineage, after=before.version)
-    if mine is None and _loaded_concurrently(table, w.lineage, before) is None:
-        # Delta records no commit for a write that changes nothing (a merge of stale rows, an empty
-        # day): an empty commit records the load, so the date counts as loaded and is never reported
-        # as skipped by a load that did not happen.
-        with commit_conf(w.spark, {**settings, SKIP_EMPTY_COMMITS: "false"}):
-            _save(w, w.table.read(w.spark.read).limit(0), "append")
-        mine = _own_commit(table, w.lineage, after=before.version)
-    if mine is None:  # Delta skipped it: the same run date was committed concurrently
-        version = _loaded_concurrently(table, w.lineage, before)
-        return Outcome(version=table.history(1).select("version").first()["version"], skipped_for_version=version)
+    if mine is None:  # Delta recorded no commit of this run
+        concurrent = _loaded_concurrently(table, w.lineage, before)
+        if concurrent is None:  # a write that changes nothing (a merge of stale rows, an empty day):
+            # an empty commit records the load, so the date counts as loaded and is never reported
+            # as skipped by a load that did not happen
+            with commit_conf(w.spark, {**settings, SKIP_EMPTY_COMMITS: "false"}):
+                _save(w, w.table.read(w.spark.read).limit(0), "append")
+            mine = _own_commit(table, w.lineage, after=before.version)
+            concurrent = None if mine is not None else _loaded_concurrently(table, w.lineage, before)
+        if mine is None:  # Delta skipped it: the same run date was committed concurrently
+            latest = table.history(1).select("version").first()["version"]
+            return Outcome(version=latest, skipped_for_version=concurrent)
     return _outcome(mine, created=before.version is None, planned=done)
 
 
