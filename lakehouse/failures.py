@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from lakehouse.errors import ConflictError, DataError, LakehouseError, RetryableError
 from lakehouse.spec.job import JobSpec
 from lakehouse.spec.source import DeltaSource
-from lakehouse.spec.target import MergeTarget
+from lakehouse.spec.target import MergeTarget, Scd2Target
 
 CONFLICT_STATE = "2D521"
 """The SQLSTATE of every Delta concurrent-modification conflict (DELTA_CONCURRENT_APPEND, ...)."""
@@ -163,6 +163,8 @@ def _spec_field(cause: Cause, spec: JobSpec | None) -> str | None:
     expressions |= {f"transform.cast.{k}": f"cast({k} as {v})" for k, v in spec.transform.cast.items()}
     if isinstance(spec.target, MergeTarget) and spec.target.merge.delete_when:
         expressions["target.merge.delete_when"] = spec.target.merge.delete_when
+    if isinstance(spec.target, Scd2Target) and spec.target.scd2.delete_when:
+        expressions["target.scd2.delete_when"] = spec.target.scd2.delete_when
     squash = lambda text: re.sub(r"\s+", "", text).lower()  # noqa: E731 - Spark re-spells spacing and case
     for fragment in map(squash, cause.fragments):
         for name, expression in expressions.items():

@@ -52,7 +52,7 @@ from lakehouse.run.delta_source import range_taken, read_delta
 from lakehouse.run.sources import list_files, read_source
 from lakehouse.spec.job import JobSpec
 from lakehouse.spec.source import DeltaSource, Source
-from lakehouse.spec.target import MergeTarget, Target
+from lakehouse.spec.target import MergeTarget, Scd2Target, Target
 from lakehouse.run.summary import RunSummary
 from lakehouse.table.ref import TableRef
 from lakehouse.run.transforms import Params, apply_transforms, checked, derive, run_parameters
@@ -127,7 +127,7 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
         log.info("read %d rows, %d to write", source.rows_read, prepared.rows, extra={**context, "stage": "read"})
         lineage = RunLineage.of_files(
             files, job=spec.name, run_date=context["run_date"], run_id=context["run_id"], mode=spec.target.mode,
-            keys=list(spec.target.merge.keys) if isinstance(spec.target, MergeTarget) else [],
+            keys=spec.target.row_keys,
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
                   "filtered_out": transformed.filtered_out, "null_keys_dropped": prepared.null_keys,
                   "duplicates_resolved": prepared.duplicates,
@@ -234,26 +234,43 @@ class _Prepared:
 
 
 def _prepare(df: DataFrame, target: Target, params: Params) -> _Prepared:
-    """Cache the increment once and count it in one aggregate (merge: one row per key, see
-    :mod:`lakehouse.write.increment`)."""
-    if not isinstance(target, MergeTarget):
+    """Cache the increment once and count it in one aggregate (merge: one row per key; scd2: one row per
+    key and sequence; see :mod:`lakehouse.write.increment`)."""
+    if not isinstance(target, (MergeTarget, Scd2Target)):
         cached = df.cache()
         row = cached.agg(F.count(F.lit(1)).alias("rows"),
                          F.collect_set(F.struct(*[F.col(quote_ident(c)) for c in target.partition_by]))
                          .alias("partitions")).first()
         partitions = sorted_partitions(row["partitions"]) if target.partition_by else []
         return _Prepared(df=cached, cached=cached, rows=row["rows"], partitions=partitions)
-    m = target.merge
-    for name, columns in (("keys", m.keys), ("sequence_by", [m.sequence_by]), ("tie_breaker", [m.tie_breaker]),
-                          ("exclude_from_update", m.exclude_from_update)):
-        require_columns(df, [c for c in columns if c], f"target.merge.{name}")
-    annotated = increment.annotate(_with_delete_flag(df, m.delete_when, params), m).cache()
+    scd2 = isinstance(target, Scd2Target)
+    m, field = (target.scd2, "target.scd2") if scd2 else (target.merge, "target.merge")
+    for name, columns in _named_columns(target):
+        require_columns(df, [c for c in columns if c], f"{field}.{name}")
+    if scd2:
+        clash = [c for c in target.scd2.columns.names if c in df.columns]
+        if clash:
+            raise SpecError(f"the data already has a column {clash[0]!r}, a history column of the table; rename it "
+                            "or name the history columns otherwise", field="target.scd2.columns")
+    flagged = _with_delete_flag(df, m.delete_when, params, f"{field}.delete_when")
+    annotated = increment.annotate(flagged, m, per_sequence=scd2).cache()
     stats = increment.increment_stats(annotated, m, target.partition_by)
     return _Prepared(df=increment.kept(annotated), cached=annotated, rows=stats.rows, partitions=stats.partitions,
                      null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges)
 
 
-def _with_delete_flag(df: DataFrame, delete_when: str | None, params: Params) -> DataFrame:
+def _named_columns(target: MergeTarget | Scd2Target) -> list[tuple[str, list[str | None]]]:
+    """The spec's fields that name columns of the data, with the columns they name."""
+    if isinstance(target, Scd2Target):
+        o = target.scd2
+        return [("keys", o.keys), ("sequence_by", [o.sequence_by]), ("track_columns", o.track_columns or []),
+                ("ignore_columns", o.ignore_columns)]
+    m = target.merge
+    return [("keys", m.keys), ("sequence_by", [m.sequence_by]), ("tie_breaker", [m.tie_breaker]),
+            ("exclude_from_update", m.exclude_from_update)]
+
+
+def _with_delete_flag(df: DataFrame, delete_when: str | None, params: Params, field: str) -> DataFrame:
     if not delete_when:
         return df
 
@@ -262,10 +279,10 @@ def _with_delete_flag(df: DataFrame, delete_when: str | None, params: Params) ->
         kind = flagged.schema[DELETE_FLAG].dataType
         if not isinstance(kind, BooleanType):
             raise SpecError(f"{delete_when!r} is {kind.simpleString().upper()}, not a condition (BOOLEAN)",
-                            field="target.merge.delete_when")
+                            field=field)
         return flagged.withColumn(DELETE_FLAG, F.coalesce(F.col(DELETE_FLAG), F.lit(False)))
 
-    return checked("target.merge.delete_when", df, flag)
+    return checked(field, df, flag)
 
 
 def _as_date(value: str | dt.date) -> dt.date:

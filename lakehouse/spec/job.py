@@ -1,7 +1,7 @@
 """The job spec: what one YAML file in ``jobs/`` declares.
 
 A job reads one source (raw files, or a Delta table: :class:`DeltaSource`), applies a fixed
-sequence of transforms, and writes one Delta table in one of four modes.  The models are strict
+sequence of transforms, and writes one Delta table in one of five modes.  The models are strict
 (unknown keys are rejected) and frozen; this module never imports Spark, so ``lakehouse validate``
 runs without a JVM.
 

@@ -1,4 +1,4 @@
-"""Where a job writes: one Delta table, in one of four modes (a discriminated union on ``mode``),
+"""Where a job writes: one Delta table, in one of five modes (a discriminated union on ``mode``),
 and the merge rules (:class:`MergeOptions`).  No Spark import here."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, Field, model_validator
 
 from lakehouse.spec.fields import Identifier, Model, delta_property, folder_below_root, table_name, unique
+from lakehouse.spec.scd2 import Scd2Options
 
 
 class MergeOptions(Model):
@@ -112,6 +113,11 @@ class _Target(Model):
         None, ge=1, description="Audit window in days (log and deleted-file retention); "
                                 "defaults to the profile's `audit.retention_days`.")
 
+    @property
+    def row_keys(self) -> list[str]:
+        """The columns that identify one stored row (recorded in the lineage for audits); none by default."""
+        return []
+
     @model_validator(mode="after")
     def _path_or_table(self) -> "_Target":
         if (self.path is None) == (self.table is None):
@@ -124,6 +130,22 @@ class MergeTarget(_Target):
 
     mode: Literal["merge"]
     merge: MergeOptions
+
+    @property
+    def row_keys(self) -> list[str]:
+        return list(self.merge.keys)
+
+
+class Scd2Target(_Target):
+    """Keep every version of each key's row, with validity intervals (see :class:`Scd2Options`)."""
+
+    mode: Literal["scd2"]
+    scd2: Scd2Options
+
+    @property
+    def row_keys(self) -> list[str]:
+        """A key has one row per version: the keys and ``valid_from`` identify a row."""
+        return [*self.scd2.keys, self.scd2.columns.valid_from]
 
 
 class AppendTarget(_Target):
@@ -150,5 +172,5 @@ class ReplacePartitionsTarget(_Target):
         return self
 
 
-Target = Annotated[Union[MergeTarget, AppendTarget, OverwriteTarget, ReplacePartitionsTarget],
+Target = Annotated[Union[MergeTarget, Scd2Target, AppendTarget, OverwriteTarget, ReplacePartitionsTarget],
                    Field(discriminator="mode")]

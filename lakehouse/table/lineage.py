@@ -206,6 +206,12 @@ def runs_in_effect(history: list) -> set[str]:
     return {lineage.run_id for i, lineage in found if lineage and not _undone(history, i)}
 
 
+def recorded_runs(history: list) -> set[str]:
+    """Run ids of all lakehouse commits in ``history``, undone or not."""
+    found = (RunLineage.from_user_metadata(row["userMetadata"]) for row in history)
+    return {lineage.run_id for lineage in found if lineage}
+
+
 def _undone(history: list, i: int) -> bool:
     """A RESTORE newer than ``history[i]`` went back to a version before it."""
     version = history[i]["version"]

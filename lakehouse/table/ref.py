@@ -16,6 +16,10 @@ from lakehouse.errors import TableError
 from lakehouse.spec.profile import is_uri
 
 
+SIDE_TABLE_PREFIX = "_lakehouse_"
+"""Folders inside a table's folder that hold lakehouse's own Delta tables (tombstones, change events);
+Delta's VACUUM of the table skips folders whose name starts with ``_``."""
+
 COMMIT_FILE_RE = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
 """A Delta log entry that holds a version: a commit or a checkpoint."""
 
@@ -104,8 +108,21 @@ class TableRef:
         location = self.path or self.location
         if location is None or self.exists(spark):
             return []
-        entries = folder_entries(spark, location)
+        entries = [e for e in folder_entries(spark, location) if not e.startswith(SIDE_TABLE_PREFIX)]
         return [] if "_delta_log" in entries else entries
+
+    def side_table(self, spark: SparkSession, folder: str) -> "TableRef | None":
+        """The path table ``folder`` (a name starting with :data:`SIDE_TABLE_PREFIX`) inside this table's
+        folder; None for a managed table not created yet (it has no folder)."""
+        if self.path:
+            base = self.path if is_uri(self.path) else os.path.abspath(self.path)
+        elif self.location:
+            base = self.location
+        elif self.exists(spark):
+            base = self.delta(spark).detail().select("location").first()["location"]
+        else:
+            return None
+        return TableRef(path=f"{base.rstrip('/')}/{folder}")
 
     def version(self, spark: SparkSession) -> int:
         """The latest committed version."""

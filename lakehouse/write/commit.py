@@ -2,6 +2,8 @@
 
 * The first run creates the table with the declared partitioning and the
   audit-friendly default properties (:func:`table_properties`).
+* ``scd2`` keeps every version of a row (:mod:`lakehouse.write.scd2`, rules in
+  :class:`lakehouse.spec.scd2.Scd2Options`).
 * ``merge`` follows the ordering rules of :class:`lakehouse.spec.target.MergeOptions`,
   implemented once in :mod:`lakehouse.write.merge`; deletes leave tombstones
   (:mod:`lakehouse.write.tombstones`).  The merge condition names only the
@@ -29,16 +31,17 @@ from functools import singledispatch
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import BooleanType, StructField, StructType
 
-from lakehouse.table import metrics
 from lakehouse._sql import partition_predicate, quote_ident
 from lakehouse.errors import DataError
 from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf, previous_load, runs_in_effect
-from lakehouse.spec.target import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
+from lakehouse.spec.target import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Scd2Target, \
+    Target
 from lakehouse.table.ref import TableRef
-from lakehouse.write import merge, tombstones
+from lakehouse.write import merge, scd2, tombstones
 from lakehouse.write.before import TableState, check_table
+from lakehouse.write.outcome import Outcome, from_commit, loaded_concurrently, own_commit
 from lakehouse.write.order import DELETE_FLAG, in_key_ranges, in_partitions, side
 
 Conf = dict[str, str]
@@ -86,25 +89,14 @@ class Write:
 
     @property
     def columns_schema(self) -> StructType:
-        """The schema of the columns the table stores."""
-        return StructType([f for f in self.df.schema.fields if f.name != DELETE_FLAG])
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a write did (or, for a plan, would do)."""
-
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    files_added: int | None = None
-    files_removed: int | None = None
-    version: int | None = None
-    created: bool = False
-    skipped_for_version: int | None = None
-    """Set when the run date was already loaded: the version that loaded it."""
-    tombstones: int = 0
-    """Tombstones the run wrote (merge with deletes and ``sequence_by``)."""
+        """The schema of the columns the table stores (a history table: with the history columns)."""
+        fields = [f for f in self.df.schema.fields if f.name != DELETE_FLAG]
+        if isinstance(self.target, Scd2Target):
+            o = self.target.scd2
+            kind = self.df.schema[o.sequence_by].dataType
+            fields += [StructField(o.columns.valid_from, kind), StructField(o.columns.valid_to, kind),
+                       StructField(o.columns.is_current, BooleanType())]
+        return StructType(fields)
 
 
 def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
@@ -116,46 +108,24 @@ def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
     # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
     # under the same id would be skipped by Delta, so such a reload goes without one.
     settings = lineage_conf(w.lineage, idempotent=not force and load is None)
-    if isinstance(w.target, MergeTarget):
+    if isinstance(w.target, (MergeTarget, Scd2Target)):
         settings[MERGE_REPARTITION] = str(w.target.repartition).lower()
     done = _commit(w.target, w, history, settings, delta)
     table = delta or w.table.delta(w.spark)
-    mine = _own_commit(table, w.lineage, after=before.version)
+    mine = own_commit(table, w.lineage, after=before.version)
     if mine is None:  # Delta recorded no commit of this run
-        concurrent = _loaded_concurrently(table, w.lineage, before)
+        concurrent = loaded_concurrently(table, w.lineage, before)
         if concurrent is None:  # a write that changes nothing (a merge of stale rows, an empty day):
             # an empty commit records the load, so the date counts as loaded and is never reported
             # as skipped by a load that did not happen
             with commit_conf(w.spark, {**settings, SKIP_EMPTY_COMMITS: "false"}):
                 _save(w, w.table.read(w.spark.read).limit(0), "append")
-            mine = _own_commit(table, w.lineage, after=before.version)
-            concurrent = None if mine is not None else _loaded_concurrently(table, w.lineage, before)
+            mine = own_commit(table, w.lineage, after=before.version)
+            concurrent = None if mine is not None else loaded_concurrently(table, w.lineage, before)
         if mine is None:  # Delta skipped it: the same run date was committed concurrently
             latest = table.history(1).select("version").first()["version"]
             return Outcome(version=latest, skipped_for_version=concurrent)
-    return _outcome(mine, created=before.version is None, planned=done)
-
-
-def _loaded_concurrently(table: DeltaTable, lineage: RunLineage, before: TableState) -> int | None:
-    """The version in which a concurrent run loaded this run date since ``before`` (None: none did)."""
-    load = previous_load(table.history(50).collect(), lineage.job, lineage.run_date)
-    newer = load is not None and (before.version is None or load.version > before.version)
-    return load.version if newer else None
-
-
-def _own_commit(delta: DeltaTable, lineage: RunLineage, *, after: int | None, look: int = 20):
-    """The commit this run made after version ``after`` (None if Delta skipped it), found by run id
-    among the newest commits: a concurrent writer may have committed just after it."""
-    rows = delta.history(look).select("version", "operation", "operationMetrics", "userMetadata").collect()
-    for row in rows:
-        if after is not None and row["version"] <= after:
-            return None
-        found = RunLineage.from_user_metadata(row["userMetadata"])
-        if found is not None and found.run_id == lineage.run_id:
-            return row
-    if len(rows) == look:  # a very busy table: look further back
-        return _own_commit(delta, lineage, after=after, look=look * 10)
-    return None
+    return from_commit(mine, created=before.version is None, planned=done)
 
 
 def plan(w: Write, before: TableState) -> Outcome:
@@ -217,6 +187,30 @@ def _(target: MergeTarget, w: Write, history: list, settings: Conf, delta: Loade
     return Outcome(tombstones=planned.tombstones)
 
 
+@_commit.register
+def _(target: Scd2Target, w: Write, history: list, settings: Conf, delta: Loaded) -> None:
+    changes, planned = _rebuild(w, history)
+    log = scd2.events_table(w.spark, w.table)  # None: a managed table not created yet, recorded after it
+    try:
+        if log is not None:  # before the commit: a crash in between leaves none of these events in effect
+            scd2.record(w.spark, log, w.df, w.lineage)
+        with commit_conf(w.spark, settings):
+            if history:
+                scd2.execute(delta, changes, target.scd2, w.columns_schema.fieldNames(), target.partition_by,
+                             planned.partitions)
+            else:
+                _save(w, scd2.inserts(changes, w.columns_schema.fieldNames()), "append", create=True)
+        if log is None:
+            scd2.record(w.spark, scd2.events_table(w.spark, w.table), w.df, w.lineage)
+    finally:
+        changes.unpersist()
+
+
+def _rebuild(w: Write, history: list) -> tuple[DataFrame, scd2.Scd2Plan]:
+    return scd2.rebuild(w.spark, w.table, w.df, w.target.scd2, data=w.columns, partition_by=w.target.partition_by,
+                        lineage=w.lineage, history_rows=history, key_ranges=w.key_ranges)
+
+
 def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, TableRef | None]:
     """The increment classified by the merge rules (cached: unpersist it), its plan and the tombstone table.
 
@@ -269,18 +263,6 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
     w.table.save(writer, create=create)
 
 
-# ------------------------------------------------------------------------- outcomes
-
-def _outcome(commit, *, created: bool, planned: Outcome | None) -> Outcome:
-    """The run's outcome from its commit's operation metrics (a WRITE does not report replaced rows)."""
-    values = metrics.normalise(commit["operation"], commit["operationMetrics"] or {})
-    if planned is not None and values["deleted"] is None:
-        values["deleted"] = planned.deleted
-    rows = {k: values[k] or 0 for k in ("inserted", "updated", "deleted")}
-    return Outcome(version=commit["version"], created=created, files_added=values["files_added"],
-                   files_removed=values["files_removed"], tombstones=planned.tombstones if planned else 0, **rows)
-
-
 @singledispatch
 def _plan(target: Target, w: Write, history: list) -> Outcome:
     raise NotImplementedError(type(target).__name__)
@@ -311,3 +293,10 @@ def _(target: MergeTarget, w: Write, history: list) -> Outcome:
     classified.unpersist()
     return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted,
                    tombstones=planned.tombstones, created=not history)
+
+
+@_plan.register
+def _(target: Scd2Target, w: Write, history: list) -> Outcome:
+    changes, planned = _rebuild(w, history)
+    changes.unpersist()
+    return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted, created=not history)

@@ -9,20 +9,29 @@ row per key that the merge uses (see :class:`lakehouse.spec.target.MergeOptions`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Union
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.errors import DataError
+from lakehouse.spec.scd2 import Scd2Options
 from lakehouse.spec.target import MergeOptions
 from lakehouse.write.order import SAMPLE, any_of, col, is_delete, keys_text, side, sorted_partitions
 
 NULL_KEY, RANK, DUPLICATE, TIE = "_lakehouse_null_key", "_lakehouse_rank", "_lakehouse_dup", "_lakehouse_tie"
 
+Keyed = Union[MergeOptions, Scd2Options]
+"""Options with keys, an ordering, ``delete_when`` and ``null_keys``: a merge's or a history table's."""
 
-def annotate(df: DataFrame, m: MergeOptions) -> DataFrame:
-    """``df`` with the flags :func:`increment_stats` counts and :func:`kept` filters by."""
-    keys = [col(k) for k in m.keys]
+
+def annotate(df: DataFrame, m: Keyed, *, per_sequence: bool = False) -> DataFrame:
+    """``df`` with the flags :func:`increment_stats` counts and :func:`kept` filters by.
+
+    ``per_sequence`` keeps one row per key and order (a history table keeps every version)
+    instead of one row per key.
+    """
+    keys = [col(k) for k in (*m.keys, *(m.ordering if per_sequence else []))]
     df = df.withColumn(NULL_KEY, any_of([k.isNull() for k in keys]))
     delete = is_delete(side(), m)
     order = [*(col(c).desc_nulls_last() for c in m.ordering), delete.desc()]
@@ -54,7 +63,7 @@ class IncrementStats:
     """Per key column: (min, max) over the kept rows; used to look keys up by file skipping."""
 
 
-def increment_stats(annotated: DataFrame, m: MergeOptions, partition_by: list[str]) -> IncrementStats:
+def increment_stats(annotated: DataFrame, m: Keyed, partition_by: list[str]) -> IncrementStats:
     """Count null keys, duplicates, null sequences and ties in one pass; a DataError on a tie."""
     valid = ~F.col(NULL_KEY)
     keep = valid & ~F.col(DUPLICATE)
@@ -71,20 +80,26 @@ def increment_stats(annotated: DataFrame, m: MergeOptions, partition_by: list[st
     for k in m.keys:
         aggregates += [F.min(F.when(keep, col(k))).alias(f"min_{k}"), F.max(F.when(keep, col(k))).alias(f"max_{k}")]
     row = annotated.agg(*aggregates).first()
+    spec = _spec(m)
     if row["null_keys"] and m.null_keys == "fail":
         n = row["null_keys"]
-        raise DataError(f"target.merge.keys: {n} row{'s' if n > 1 else ''} with a null key ({', '.join(m.keys)}); nothing was "
-                        "written (set target.merge.null_keys: drop to drop and count them)")
+        raise DataError(f"{spec}.keys: {n} row{'s' if n > 1 else ''} with a null key ({', '.join(m.keys)}); nothing was "
+                        f"written (set {spec}.null_keys: drop to drop and count them)")
     if row["null_seq"]:
-        raise DataError(f"target.merge.sequence_by: rows with a null {m.sequence_by} (sequence_by), e.g. {keys_text(row['null_seq'], m)}; "
+        raise DataError(f"{spec}.sequence_by: rows with a null {m.sequence_by} (sequence_by), e.g. {keys_text(row['null_seq'], m)}; "
                         "nothing was written")
     if row["ties"] and not m.sequence_by:
         raise DataError(f"target.merge.keys: duplicate keys in the increment, e.g. {keys_text(row['ties'], m)}; set "
                         "target.merge.sequence_by to keep the latest row per key; nothing was written")
     if row["ties"]:
-        raise DataError(f"target.merge.sequence_by: rows of equal order ({', '.join(m.ordering)}) with different values for one key in "
+        raise DataError(f"{spec}.sequence_by: rows of equal order ({', '.join(m.ordering)}) with different values for one key in "
                         f"the increment, e.g. {keys_text(row['ties'], m)}; nothing was written")
     return IncrementStats(rows=row["rows"] or 0, null_keys=row["null_keys"] or 0,
                           duplicates_resolved=row["dups"] or 0,
                           partitions=sorted_partitions(row["partitions"] if partition_by else []),
                           key_ranges={k: (row[f"min_{k}"], row[f"max_{k}"]) for k in m.keys})
+
+
+def _spec(m: Keyed) -> str:
+    """Where the options stand in the job spec, for messages."""
+    return "target.scd2" if isinstance(m, Scd2Options) else "target.merge"

@@ -15,13 +15,11 @@ and tombstones consistent.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf
-from lakehouse.spec.profile import is_uri
 from lakehouse.spec.target import MergeOptions
 from lakehouse.table.ref import TableRef, has_commits
 from lakehouse.write.merge import ACTION, DELETE, TOMBSTONE
@@ -32,12 +30,8 @@ RUN_ID, RUN_DATE = "_lakehouse_run_id", "_lakehouse_run_date"
 
 
 def location(spark: SparkSession, table: TableRef) -> TableRef:
-    """The tombstone table of ``table`` (a path table inside the table's folder)."""
-    if table.path:
-        base = table.path if is_uri(table.path) else os.path.abspath(table.path)
-    else:
-        base = table.delta(spark).detail().select("location").first()["location"]
-    return TableRef(path=f"{base.rstrip('/')}/{FOLDER}")
+    """The tombstone table of ``table`` (a path table inside the table's folder, which exists)."""
+    return table.side_table(spark, FOLDER)
 
 
 def live(spark: SparkSession, tombstones: TableRef, m: MergeOptions, *, run_date: str, days: int,
