@@ -25,6 +25,7 @@ demo: install
 	$(BIN)/lakehouse history $(DEMO)/data/lake/orders
 	$(BIN)/lakehouse history $(DEMO)/data/lake/order_events
 	$(BIN)/lakehouse history $(DEMO)/data/lake/customers
+	$(BIN)/lakehouse history $(DEMO)/data/lake/customers --key customer_id=2
 
 test: install
 	$(BIN)/python -m pytest

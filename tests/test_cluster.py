@@ -21,6 +21,7 @@ from pathlib import Path
 import pyspark
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import functions as F
 
 from lakehouse.spec.load import load_job
 from tests.jobs import REPO, SHOP
@@ -120,6 +121,8 @@ def test_job_runs_in_the_workers_executor(cluster, demo_project, spark):
 
     source = load_job(demo_project / "jobs" / "customers.yaml").source
     raw = (spark.read.schema(source.schema_).json(str(demo_project / "data" / "raw" / "customers" / "2024-03-01"))
-           .withColumnRenamed("name", "full_name"))
+           .withColumnRenamed("name", "full_name")
+           .withColumn("valid_from", F.col("updated_at")).withColumn("valid_to", F.lit(None).cast("timestamp"))
+           .withColumn("is_current", F.lit(True)))  # a history table: every first version is current
     table = spark.read.format("delta").load(str(demo_project / "data" / "lake" / "customers"))
     assert_df_equality(table, raw, ignore_row_order=True, ignore_nullable=True)

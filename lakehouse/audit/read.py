@@ -29,8 +29,8 @@ Rules:
   ``userMetadata`` carries lakehouse lineage (job ``restore``, a run id, the restored
   version and the reason).
 * **Vacuum** refuses a retention shorter than the audit window unless ``force=True``.
-  It vacuums the table's merge tombstones (``_lakehouse_tombstones``) with the same
-  retention; Delta's own VACUUM of the table leaves that folder alone.
+  It vacuums the table's merge tombstones (``_lakehouse_tombstones``) and a history
+  table's events (``_lakehouse_changes``) with the same retention; Delta's own VACUUM of the table leaves that folder alone.
 
 Example::
 
@@ -65,7 +65,7 @@ from lakehouse.errors import LakehouseError, TableError, spark_message
 from lakehouse.table.metrics import FILE_METRICS, ROW_METRICS, WRITE_OPERATIONS
 from lakehouse.table.lineage import USER_METADATA, RunLineage, commit_conf
 from lakehouse.table.ref import TableRef, has_commits, path_exists
-from lakehouse.write import tombstones
+from lakehouse.write import scd2, tombstones
 
 __all__ = ["Restored", "Vacuumed", "as_of", "changes", "history", "record_history",
            "restore", "vacuum", "version_at"]
@@ -205,6 +205,9 @@ def record_history(spark: SparkSession, table: TableLike, key: Mapping[str, Any]
                    method: Method = "auto") -> DataFrame:
     """Every readable version in which the row with ``key`` (all key columns) changed, oldest first.
 
+    In a history table (``mode: scd2``) ``key`` names the entity and each of its rows is
+    followed by its ``valid_from``, a column after ``version``.
+
     Columns: ``version``, ``timestamp``, ``operation``, ``change``, ``changed_columns``,
     ``before``, ``after`` and the run that made the version: ``job``, ``run_date``, ``run_id``.
     """
@@ -215,7 +218,9 @@ def record_history(spark: SparkSession, table: TableLike, key: Mapping[str, Any]
     versions = _readable(spark, ref, commits, [c.version for c in commits])
     if not versions:
         raise TableError(f"no version of {ref} can still be read")
-    key_cols, values = _key_columns(spark, ref, versions[-1], list(key), key)
+    recorded = _recorded_keys(spark, ref)  # a history table: the keys and valid_from identify a row
+    row_keys = recorded if set(key) < set(recorded) else list(key)
+    key_cols, values = _key_columns(spark, ref, versions[-1], row_keys, key)
     first = versions[0]
     cdf_start = first if first == 0 else first + 1
     if cdf_start <= versions[-1] and _use_cdf(spark, ref, commits, cdf_start - 1, versions[-1], method):
@@ -225,8 +230,8 @@ def record_history(spark: SparkSession, table: TableLike, key: Mapping[str, Any]
     lineage = _history_frame(ref.delta(spark).history(), versions).select(
         "version", "timestamp", "operation", "job", "run_date", "run_id")
     return (_classify(changed, ["version", *key_cols], values).join(lineage, "version")
-            .select("version", "timestamp", "operation", "change", "changed_columns", "before", "after",
-                    "job", "run_date", "run_id")
+            .select("version", *[k for k in key_cols if k not in key], "timestamp", "operation", "change",
+                    "changed_columns", "before", "after", "job", "run_date", "run_id")
             .orderBy("version"))
 
 
@@ -401,12 +406,13 @@ def vacuum(spark: SparkSession, table: TableLike, retain_hours: float | None = N
             f"refusing to vacuum {ref} keeping only {retain_hours:g} hours: the audit window is "
             f"{audit_window_days} days ({window} hours) and versions inside it must stay readable "
             "(force=True, or --force on the command line, overrides this)")
-    graves = tombstones.location(spark, ref)
+    sides = [ref.side_table(spark, folder) for folder in (tombstones.FOLDER, scd2.FOLDER)]
     try:
         with commit_conf(spark, {RETENTION_CHECK: "false"} if force else {}):
             ref.delta(spark).vacuum(float(retain_hours))
-            if has_commits(spark, graves.path):  # the merge's tombstones, kept as long
-                DeltaTable.forPath(spark, graves.path).vacuum(float(retain_hours))
+            for side in sides:  # a merge's tombstones, a history table's events: kept as long
+                if has_commits(spark, side.path):
+                    DeltaTable.forPath(spark, side.path).vacuum(float(retain_hours))
     except IllegalArgumentException as exc:  # Delta's check: shorter than the table's own retention
         raise TableError(f"Delta refused to vacuum {ref}: {spark_message(exc)}") from None
     last = ref.delta(spark).history(1).select("operation", "operationMetrics").first()

@@ -82,7 +82,9 @@ def _history(args: argparse.Namespace) -> int:
     if args.key:
         df = audit.record_history(spark, ref, _key_values(spark, ref, args.key))
         if args.format == "table":
-            df = df.select("version", _iso("timestamp"), "operation", "change", _change_text(df).alias("values"),
+            row_keys = df.columns[1:df.columns.index("timestamp")]  # a history table's valid_from
+            df = df.select("version", *row_keys, _iso("timestamp"), "operation", "change",
+                           _change_text(df).alias("values"),
                            "job", "run_date", "run_id")
     else:
         df = audit.history(spark, ref, args.limit)

@@ -31,8 +31,8 @@ def annotate(df: DataFrame, m: Keyed, *, per_sequence: bool = False) -> DataFram
     ``per_sequence`` keeps one row per key and order (a history table keeps every version)
     instead of one row per key.
     """
+    df = df.withColumn(NULL_KEY, any_of([col(k).isNull() for k in m.keys]))
     keys = [col(k) for k in (*m.keys, *(m.ordering if per_sequence else []))]
-    df = df.withColumn(NULL_KEY, any_of([k.isNull() for k in keys]))
     delete = is_delete(side(), m)
     order = [*(col(c).desc_nulls_last() for c in m.ordering), delete.desc()]
     content = F.xxhash64(*[col(c) for c in df.columns if c != NULL_KEY])

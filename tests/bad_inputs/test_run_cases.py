@@ -71,6 +71,14 @@ CASES = [
     Case("tie-in-increment", "{job}: target.merge.sequence_by: rows of equal order (seq) with different values "
                              "for one key in the increment, e.g. (id=5); nothing was written", 3,
          files={"a.csv": H + "5,a,2024-01-01,2,I\n5,b,2024-01-01,2,I\n"}),
+    Case("scd2-history-column-in-data", "{job}: target.scd2.columns: the data already has a column 'day', a history "
+                                        "column of the table; rename it or name the history columns otherwise", 2,
+         edit=set_field("target", {"path": "things_scd2", "mode": "scd2", "scd2": {
+             "keys": ["id"], "sequence_by": "seq", "columns": {"valid_to": "day"}}}), files={"a.csv": ROW}),
+    Case("scd2-null-sequence", "{job}: target.scd2.sequence_by: rows with a null seq (sequence_by), e.g. (id=5); "
+                               "nothing was written", 3,
+         edit=set_field("target", {"path": "things_scd2", "mode": "scd2", "scd2": {"keys": ["id"], "sequence_by": "seq"}}),
+         files={"a.csv": H + "5,a,2024-01-01,,I\n"}),
     Case("duplicate-keys-without-sequence", "{job}: target.merge.keys: duplicate keys in the increment, e.g. "
                                             "(id=5); set target.merge.sequence_by to keep the latest row per "
                                             "key; nothing was written", 3,

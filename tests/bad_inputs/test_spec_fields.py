@@ -54,7 +54,7 @@ CASES = [
          edit=set_field("source.path", "../secrets/*.csv")),
     Case("unknown-placeholder", "{job}:4: source.path: unknown placeholder {{day}} in path; only {{run_date}} is "
                                 "supported", 2, edit=set_field("source.path", "csv/{day}/*.csv")),
-    Case("mode-unknown", "{job}:10: target.mode: must be one of 'merge', 'append', 'overwrite', "
+    Case("mode-unknown", "{job}:10: target.mode: must be one of 'merge', 'scd2', 'append', 'overwrite', "
                          "'replace_partitions', got 'upsert'", 2, edit=set_field("target.mode", "upsert")),
     Case("merge-without-merge-options", "{job}:6: target.merge: required field is missing", 2,
          edit=_drop("target.merge")),
@@ -75,6 +75,14 @@ CASES = [
          edit=set_field("target.merge.null_keys", "ignore")),
     Case("tombstone-days-zero", "{job}:16: target.merge.tombstone_days: input should be greater than or equal "
                                 "to 1", 2, edit=set_field("target.merge.tombstone_days", 0)),
+    Case("scd2-track-and-ignore", "{job}:9: target.scd2: set track_columns or ignore_columns, not both", 2,
+         edit=lambda spec: spec.update(target={"path": "t", "mode": "scd2", "scd2": {
+             "keys": ["id"], "sequence_by": "seq", "track_columns": ["name"], "ignore_columns": ["op"]}})),
+    Case("scd2-without-sequence", "{job}:9: target.scd2.sequence_by: required field is missing", 2,
+         edit=lambda spec: spec.update(target={"path": "t", "mode": "scd2", "scd2": {"keys": ["id"]}})),
+    Case("scd2-history-column-is-a-key", "{job}:9: target.scd2: history column names clash with data columns: id",
+         2, edit=lambda spec: spec.update(target={"path": "t", "mode": "scd2", "scd2": {
+             "keys": ["id"], "sequence_by": "seq", "columns": {"valid_from": "id"}}})),
     Case("path-and-table", "{job}:6: target: set exactly one of `path` or `table`", 2,
          edit=set_field("target.table", "sales.things")),
     Case("neither-path-nor-table", "{job}:6: target: set exactly one of `path` or `table`", 2,

@@ -42,3 +42,7 @@ def test_forced_reload_and_restore_rebuild_from_the_events_in_effect(spark, tmp_
     history(spark, project, [
         (1, "a", P1, 2, None, "U", 2, 5, False), (1, "d", P1, 5, None, "U", 5, None, True),
         (2, "a", P2, 2, None, "U", 2, None, True)])  # a delete older than the first version changes nothing
+
+    changes = audit.record_history(spark, project.table, {"id": 1}).filter("version = 1")
+    assert sorted(tuple(r) for r in changes.select("valid_from", "change").collect()) == [
+        (1, "insert"), (2, "update"), (4, "insert")]  # history --key: each interval of the key
