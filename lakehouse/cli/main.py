@@ -5,7 +5,8 @@ spark-submit driver script and the wheel entry point Databricks calls) ends in
 :func:`main`, which *exits* with the codes of :class:`lakehouse.errors.ExitCode`: a
 launcher that ignores return values still sees a failure.  A mistake prints one line
 (``--debug`` adds the traceback and Spark's log); Spark and Delta errors are mapped to
-lakehouse errors in :mod:`lakehouse.failures`.  ``validate`` never starts Spark.
+lakehouse errors in :mod:`lakehouse.failures`.  ``validate`` never starts Spark (nor imports it): it
+parses the SQL of each job with sqlglot (:mod:`lakehouse.spec.sql`).
 """
 
 from __future__ import annotations
@@ -76,12 +77,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from lakehouse.spec.sql import check_job_sql  # sqlglot: loaded by this command only
+
     files = job_files(args.paths)
     failed = 0
     for file in files:  # report every file, not just the first bad one
         try:
             spec = load_job(file)
-            spec.transform.sql_path(load_project(file).sql_dir)
+            check_job_sql(file, spec, load_project(file).sql_dir)
         except LakehouseError as exc:  # a spec mistake, or no project around the file
             failed += 1
             _fail(in_job(exc, str(file)), args)
