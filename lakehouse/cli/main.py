@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from typing import NoReturn
 
 from lakehouse.errors import ExitCode, LakehouseError
@@ -47,8 +48,35 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
+VERSIONED = ("lakehouse", "pyspark", "delta-spark")
+"""The distributions ``lakehouse --version`` names."""
+
+
+def versions() -> str:
+    """``lakehouse 0.1.0, pyspark 4.0.1, delta-spark 4.0.1``: each of :data:`VERSIONED` as its installed
+    distribution's metadata says (nothing is imported, no JVM starts), else ``not installed``."""
+    return ", ".join(f"{name} {_installed(name)}" for name in VERSIONED)
+
+
+def _installed(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+class _Version(argparse.Action):
+    """``--version``: print :func:`versions` and exit 0 (read only when asked for)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
+        print(versions())
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lakehouse", description="Declarative Delta Lake batch jobs.")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print the versions of lakehouse, pyspark and delta-spark, and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Spark's log")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="json: one JSON object per log line on stderr, at INFO level (default: text)")
