@@ -18,8 +18,8 @@ from lakehouse.spec.schema import SCHEMA_MODELS, json_schema
 from tests.jobs import REPO, SHOP
 
 SCHEMAS = REPO / "schemas"
-REGENERATE = ("for kind in " + " ".join(SCHEMA_MODELS) + "; do lakehouse schema $kind > schemas/$kind.schema.json; "
-              "done")
+REGENERATE = ("make schemas (or: for kind in " + " ".join(SCHEMA_MODELS) + "; do lakehouse schema $kind > "
+              "schemas/$kind.schema.json; done)")
 LINE = re.compile(r"# yaml-language-server: \$schema=(\S+)")
 
 
