@@ -91,6 +91,7 @@ BROKEN_QUERIES = {  # text: (line, problem)
     "SELECT * FROM source;\n\nDROP TABLE t;": (3, f"{NOT_A_QUERY}: a second statement starts here"),
     "SELECT * FROM source; SELECT 1": (1, f"{NOT_A_QUERY}: a second statement starts here"),
     "-- nothing but a comment\n": (1, f"{NOT_A_QUERY}: the file holds no SQL"),
+    "AS": (1, f"{NOT_A_QUERY}: AS is not a query"),
     "SELECT\n  id\nFROM source\nWHERE (id": (4, "syntax error at or near 'id' (column 9)"),
     "SELECT id,\n  'x\nFROM source": (2, "syntax error: unclosed '"),
     "SELECT id\nFROM source\nWHERE name IN (SELECT JAVA_METHOD('java.lang.System', 'getenv', 'HOME'))":

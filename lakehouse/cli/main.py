@@ -6,7 +6,8 @@ spark-submit driver script and the wheel entry point Databricks calls) ends in
 launcher that ignores return values still sees a failure.  A mistake prints one line
 (``--debug`` adds the traceback and Spark's log); Spark and Delta errors are mapped to
 lakehouse errors in :mod:`lakehouse.failures`.  ``validate`` never starts Spark (nor imports it): it
-parses the SQL of each job with sqlglot (:mod:`lakehouse.spec.sql`).
+parses the SQL of each job with sqlglot (:mod:`lakehouse.spec.sql`).  ``--version`` names the installed
+lakehouse, pyspark and delta-spark, read from their package metadata.
 """
 
 from __future__ import annotations

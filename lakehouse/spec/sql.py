@@ -130,7 +130,7 @@ def query_problem(text: str) -> tuple[int, str] | None:
     if len(statements) > 1:
         return statements[1][0].line, f"not a single query ({ONLY_QUERIES}): a second statement starts here"
     first = statements[0][0]
-    tree = next(tree for tree in trees if tree is not None)
+    tree = next((tree for tree in trees if tree is not None), None)
     if not (isinstance(tree, (exp.Query, exp.Values)) or first.text.upper() == "TABLE"):
         return first.line, f"not a single query ({ONLY_QUERIES}): {first.text.upper()} is not a query"
     return _call_problem(tokens)
