@@ -273,6 +273,17 @@ def test_generated_expressions_pass_and_fail_once_cut_off(text, tail):
     assert expression_problem(f"{text} {tail}") is not None
 
 
+_PIECES = st.sampled_from([*"ab1()'`\",;:.-*/+=<>!|&^%~[]{}$?@\n\\", "SELECT", "FROM", "AND", "CASE", "WHEN",
+                           "END", "INTERVAL", "->", "/*", "*/", "--", "IN", "OVER", "WITH", "AS", "reflect("])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=15).map(" ".join))
+def test_any_text_is_accepted_or_refused_with_a_reason_never_a_crash(text):
+    for problem in (expression_problem(text), query_problem(text)):
+        assert problem is None or problem
+
+
 # ------------------------------------------------------------- agreement with Spark
 
 def test_sqlglot_and_sparks_parser_agree(spark):
