@@ -9,7 +9,7 @@ DEMO_FROM := 2024-03-01
 DEMO_TO := 2024-03-03
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
-.PHONY: install demo test clean
+.PHONY: install demo test schemas clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The JSON Schemas in schemas/, from the models (tests/test_schema_files.py keeps them equal).
+schemas: install
+	for kind in job profile project; do $(BIN)/lakehouse schema $$kind > schemas/$$kind.schema.json; done
 
 clean:
 	rm -rf $(DEMO)/data/lake $(DEMO)/data/warehouse $(DEMO)/build build dist *.egg-info

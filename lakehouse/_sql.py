@@ -13,6 +13,22 @@ import re
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TABLE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
+# The rules for SQL from a spec that both checkers apply: `lakehouse validate` on sqlglot's tree
+# (lakehouse.spec.sql), each run on Spark's own (lakehouse.run.sql_check).
+FORBIDDEN_FUNCTIONS = frozenset({"reflect", "java_method", "try_reflect"})
+"""Functions that call an arbitrary Java static method by name: refused in every SQL text of a spec."""
+ONLY_QUERIES = "only SELECT/WITH/VALUES queries are allowed"
+"""Why a SQL file holding anything but one query is refused."""
+IDENTIFIER_CLAUSE = "IDENTIFIER(...) is not allowed: spell the name out"
+"""Why an ``IDENTIFIER(...)`` clause is refused (it names a table or function only when resolved)."""
+
+
+def function_problem(name: str) -> str | None:
+    """Why calling function ``name`` is refused, or None."""
+    if name.lower() in FORBIDDEN_FUNCTIONS:
+        return f"{name.lower()}() is not allowed (it calls arbitrary Java methods)"
+    return None
+
 
 def quote_ident(name: str) -> str:
     """Return ``name`` quoted with backticks (a backtick inside is doubled)."""

@@ -5,13 +5,16 @@ spark-submit driver script and the wheel entry point Databricks calls) ends in
 :func:`main`, which *exits* with the codes of :class:`lakehouse.errors.ExitCode`: a
 launcher that ignores return values still sees a failure.  A mistake prints one line
 (``--debug`` adds the traceback and Spark's log); Spark and Delta errors are mapped to
-lakehouse errors in :mod:`lakehouse.failures`.  ``validate`` never starts Spark.
+lakehouse errors in :mod:`lakehouse.failures`.  ``validate`` never starts Spark (nor imports it): it
+parses the SQL of each job with sqlglot (:mod:`lakehouse.spec.sql`).  ``--version`` names the installed
+lakehouse, pyspark and delta-spark, read from their package metadata.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from typing import NoReturn
 
 from lakehouse.errors import ExitCode, LakehouseError
@@ -46,8 +49,35 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
+VERSIONED = ("lakehouse", "pyspark", "delta-spark")
+"""The distributions ``lakehouse --version`` names."""
+
+
+def versions() -> str:
+    """``lakehouse 0.1.0, pyspark 4.0.1, delta-spark 4.0.1``: each of :data:`VERSIONED` as its installed
+    distribution's metadata says (nothing is imported, no JVM starts), else ``not installed``."""
+    return ", ".join(f"{name} {_installed(name)}" for name in VERSIONED)
+
+
+def _installed(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+class _Version(argparse.Action):
+    """``--version``: print :func:`versions` and exit 0 (read only when asked for)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
+        print(versions())
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lakehouse", description="Declarative Delta Lake batch jobs.")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print the versions of lakehouse, pyspark and delta-spark, and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Spark's log")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="json: one JSON object per log line on stderr, at INFO level (default: text)")
@@ -76,12 +106,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from lakehouse.spec.sql import check_job_sql  # sqlglot: loaded by this command only
+
     files = job_files(args.paths)
     failed = 0
     for file in files:  # report every file, not just the first bad one
         try:
             spec = load_job(file)
-            spec.transform.sql_path(load_project(file).sql_dir)
+            check_job_sql(file, spec, load_project(file).sql_dir)
         except LakehouseError as exc:  # a spec mistake, or no project around the file
             failed += 1
             _fail(in_job(exc, str(file)), args)

@@ -6,8 +6,12 @@
   tables, no other views (``global_temp`` ones included), no file paths, and no
   table-valued functions but the row generators of :data:`ROW_GENERATORS`;
   an expression (``derive``, ``filter``, ``merge.delete_when``) reads no table at all;
-* no :data:`FORBIDDEN_FUNCTIONS` (they call any Java static method by name) and no
+* no :data:`lakehouse._sql.FORBIDDEN_FUNCTIONS` (they call any Java static method by name) and no
   ``IDENTIFIER(...)`` clause (it names a table or function only when resolved).
+
+``lakehouse validate`` applies the same rules but the reads to sqlglot's tree of the text, without a
+JVM (:mod:`lakehouse.spec.sql`); this check stays the one each run relies on, because it inspects
+the tree Spark executes: where sqlglot's grammar and Spark's differ, Spark's decides.
 """
 
 from __future__ import annotations
@@ -17,11 +21,8 @@ from typing import Any
 from py4j.java_gateway import JavaObject
 from pyspark.sql import SparkSession
 
-from lakehouse._sql import IDENTIFIER_RE, quote_ident
+from lakehouse._sql import IDENTIFIER_CLAUSE, IDENTIFIER_RE, function_problem, quote_ident
 from lakehouse.errors import LakehouseError
-
-FORBIDDEN_FUNCTIONS = frozenset({"reflect", "java_method", "try_reflect"})
-"""Functions that call an arbitrary Java static method by name: refused in every SQL text of a spec."""
 ROW_GENERATORS = frozenset({"explode", "explode_outer", "inline", "inline_outer", "posexplode",
                             "posexplode_outer", "json_tuple", "stack", "range"})
 """The table-valued functions a SQL file may use in FROM: they make rows from values, reading no table."""
@@ -65,7 +66,7 @@ def sql_problem(spark: SparkSession, tree: JavaObject, readable: frozenset[str])
 def _node_problem(cls: str, node: JavaObject, names: frozenset[str], readable: frozenset[str]) -> str | None:
     """The rule ``node`` (of class ``cls``) breaks by itself, or None; ``names`` it may read."""
     if cls in _UNRESOLVED_IDENTIFIER:
-        return "IDENTIFIER(...) is not allowed: spell the name out"
+        return IDENTIFIER_CLAUSE
     if cls == _ANALYSIS + "UnresolvedRelation":
         parts = [str(p) for p in _items(node.multipartIdentifier())]
         return None if len(parts) == 1 and parts[0].lower() in names else _read_problem(_dotted(parts), readable)
@@ -75,16 +76,9 @@ def _node_problem(cls: str, node: JavaObject, names: frozenset[str], readable: f
             return None
         return _read_problem(f"{_dotted(parts)}(...)", readable)
     if cls == _ANALYSIS + "UnresolvedFunction":
-        return _function_problem(str(node.nameParts().last()))
+        return function_problem(str(node.nameParts().last()))
     if cls == _ANALYSIS + "UnresolvedGenerator":  # LATERAL VIEW f(...)
-        return _function_problem(str(node.name().funcName()))
-    return None
-
-
-def _function_problem(name: str) -> str | None:
-    """Why calling function ``name`` is refused, or None."""
-    if name.lower() in FORBIDDEN_FUNCTIONS:
-        return f"{name.lower()}() is not allowed (it calls arbitrary Java methods)"
+        return function_problem(str(node.name().funcName()))
     return None
 
 

@@ -25,7 +25,7 @@ from pyspark.errors import AnalysisException, ParseException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse._sql import quote_ident
+from lakehouse._sql import ONLY_QUERIES, quote_ident
 from lakehouse.errors import SpecError, spark_message
 from lakehouse.run.sql_check import parser, sql_problem
 from lakehouse.spec.job import Transform
@@ -85,8 +85,7 @@ def sql_file(path: Path, view: str, name: str, params: Params) -> Step:
         try:
             plan = parser(spark).parseQuery(query)  # only a query parses: no command, no second statement
         except ParseException as exc:
-            raise SpecError(f"SQL file {name} is not a single query (only SELECT/WITH/VALUES queries are "
-                            f"allowed): {spark_message(exc)}") from None
+            raise SpecError(f"SQL file {name} is not a single query ({ONLY_QUERIES}): {spark_message(exc)}") from None
         problem = sql_problem(spark, plan, frozenset({view.lower()}))
         if problem:
             raise SpecError(f"SQL file {name}: {problem}")

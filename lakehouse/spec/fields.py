@@ -94,6 +94,20 @@ def run_date_template(path: str) -> str:
 Identifier = Annotated[str, AfterValidator(_identifier)]
 """A column name: letters, digits and underscores, not starting with a digit."""
 
+
+class _SqlExpressionMark:
+    """The mark of :data:`SqlExpression` in a field's type."""
+
+    def __repr__(self) -> str:
+        return "SQL_EXPRESSION"
+
+
+SQL_EXPRESSION = _SqlExpressionMark()
+SqlExpression = Annotated[str, SQL_EXPRESSION]
+"""One Spark SQL expression, e.g. ``"op = 'D'"``.  Every field of this type, wherever it sits in
+a spec (in a list, a mapping, an optional field), is parsed by ``lakehouse validate`` without a
+JVM (:func:`lakehouse.spec.sql.sql_expressions` finds them by walking the model)."""
+
 OptionValue = Union[str, bool, int, float]
 
 

@@ -33,7 +33,7 @@ from typing import Annotated
 from pydantic import Field
 
 from lakehouse.errors import SpecError
-from lakehouse.spec.fields import Identifier, Model
+from lakehouse.spec.fields import Identifier, Model, SqlExpression
 from lakehouse.spec.source import Source
 from lakehouse.spec.target import Target
 
@@ -49,9 +49,9 @@ class Transform(Model):
     view: Identifier = Field("source", description="View name under which the SQL file sees the source.")
     rename: dict[Identifier, Identifier] = Field(default_factory=dict, description="old name: new name.")
     cast: dict[Identifier, str] = Field(default_factory=dict, description="column: Spark SQL type.")
-    derive: dict[Identifier, str] = Field(
+    derive: dict[Identifier, SqlExpression] = Field(
         default_factory=dict, description="new column: Spark SQL expression, evaluated in order.")
-    filter: list[str] = Field(default_factory=list, description="Spark SQL conditions; rows must meet all.")
+    filter: list[SqlExpression] = Field(default_factory=list, description="Spark SQL conditions; rows must meet all.")
 
     def sql_path(self, sql_dir: Path) -> Path | None:
         """The SQL file inside ``sql_dir``; a SpecError if it is missing or outside the folder."""

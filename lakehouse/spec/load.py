@@ -69,20 +69,14 @@ def load_project(start: str | os.PathLike | None = None) -> Project:
     return Project(root=root, spec=_load_model(root / PROJECT_FILE, ProjectSpec))
 
 
-# ------------------------------------------------------------------------- helpers
-
-def _load_model(path: Path, model: type[M]) -> M:
-    data, root = _parse_yaml(_read_text(path), str(path))
-    if not isinstance(data, dict):
-        raise SpecError("expected a mapping of keys at the top level", file=str(path), line=1)
-    _reject_duplicate_keys(root, str(path))
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise _spec_error(exc, data, root, str(path)) from None
+def field_line(path: str | os.PathLike, loc: tuple) -> int | None:
+    """The line of field ``loc`` (keys and list indexes as written, e.g. ``("transform", "filter", 0)``)
+    in the YAML file ``path``, which has been read before (see :func:`_line_of`)."""
+    _, root = _parse_yaml(read_text(Path(path)), str(path))
+    return _line_of(root, list(loc))
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     """The file's text; a SpecError if it is missing, unreadable, not UTF-8 or over MAX_YAML_BYTES."""
     try:
         with path.open("rb") as stream:
@@ -97,6 +91,27 @@ def _read_text(path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError("not UTF-8 text", file=str(path)) from None
+
+
+def format_loc(loc: list | tuple) -> str:
+    """A field path as the errors name it: ``target.merge.keys[0]``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+# ------------------------------------------------------------------------- helpers
+
+def _load_model(path: Path, model: type[M]) -> M:
+    data, root = _parse_yaml(read_text(path), str(path))
+    if not isinstance(data, dict):
+        raise SpecError("expected a mapping of keys at the top level", file=str(path), line=1)
+    _reject_duplicate_keys(root, str(path))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _spec_error(exc, data, root, str(path)) from None
 
 
 def _parse_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
@@ -186,7 +201,7 @@ def _spec_error(exc: ValidationError, data: Any, root: yaml.Node | None, file: s
     message = _message(first)
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
-    return SpecError(message, file=file, field=_format_loc(loc) or None, line=_line_of(root, loc))
+    return SpecError(message, file=file, field=format_loc(loc) or None, line=_line_of(root, loc))
 
 
 UNION_MEMBERS = ("str", "bool", "int", "float")
@@ -213,13 +228,6 @@ def _yaml_loc(loc: tuple, data: Any) -> list:
             node = None
         out.append(part)
     return out
-
-
-def _format_loc(loc: list) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _line_of(node: yaml.Node | None, loc: list) -> int | None:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from lakehouse.spec.fields import Identifier, Model, unique
+from lakehouse.spec.fields import Identifier, Model, SqlExpression, unique
 
 
 class HistoryColumns(Model):
@@ -72,7 +72,7 @@ class Scd2Options(Model):
                           "ignore_columns).")
     ignore_columns: Annotated[list[Identifier], AfterValidator(unique)] = Field(
         default_factory=list, description="Columns whose change updates the current row in place.")
-    delete_when: str | None = Field(
+    delete_when: SqlExpression | None = Field(
         None, description="Spark SQL condition on the source row that closes its key's current row, e.g. `op = 'D'`.")
     null_keys: Literal["fail", "drop"] = Field(
         "fail", description="`fail` stops the run before writing; `drop` drops and counts such rows.")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, Field, model_validator
 
-from lakehouse.spec.fields import Identifier, Model, delta_property, folder_below_root, table_name, unique
+from lakehouse.spec.fields import Identifier, Model, SqlExpression, delta_property, folder_below_root, table_name, unique
 from lakehouse.spec.scd2 import Scd2Options
 
 
@@ -58,7 +58,7 @@ class MergeOptions(Model):
     tie_breaker: Identifier | None = Field(
         None, description="Second ordering column, compared when `sequence_by` is equal (e.g. a CDC log "
                           "position). Needs `sequence_by`.")
-    delete_when: str | None = Field(
+    delete_when: SqlExpression | None = Field(
         None, description="Spark SQL condition on the increment row that deletes its key, e.g. `op = 'D'`.")
     exclude_from_update: list[Identifier] = Field(
         default_factory=list, description="Columns written on insert but never changed by an update.")

@@ -78,6 +78,14 @@ CASES = [
          files={"a.csv": ROW}),
     Case("filter-reads-a-table", "{job}: transform.filter[0]: cannot read things_csv: an expression reads no table",
          2, edit=set_field("transform.filter", ["id NOT IN (SELECT id FROM things_csv)"]), files={"a.csv": ROW}),
+    # ----------------------------------------------------------- `lakehouse validate`: SQL parsed without a JVM
+    Case("validate-filter-syntax", "{job}:18: transform.filter[0]: syntax error at or near 'AND' (column 14)", 2,
+         edit=set_field("transform.filter", ["price >> 0 AND"]), command=("validate", "{job}")),
+    Case("validate-delete-when-syntax", "{job}:15: target.merge.delete_when: syntax error at or near 'OR' (column 11)",
+         2, edit=set_field("target.merge.delete_when", "op = 'D' OR"), command=("validate", "{job}")),
+    Case("validate-derive-java-method", f"{{job}}:18: transform.derive.home: java_method() {JAVA}", 2,
+         edit=set_field("transform.derive", {"home": "java_method('java.lang.System', 'getenv', 'HOME')"}),
+         command=("validate", "{job}")),
 ]
 
 VACUUM_CASES = [  # (case, the folder it names)
