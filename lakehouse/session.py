@@ -3,50 +3,96 @@
 ``get_spark(profile)`` reuses an existing session (``pyspark`` shell, Databricks,
 EMR, ``spark-submit``) untouched, so the platform's settings win.  Otherwise it
 builds one from the profile: the Delta SQL extension and catalog, the profile's
-confs and warehouse, and the Delta jars resolved as the profile says.
+confs and warehouse, and the Delta jars as the profile says (``maven``: resolved once
+into lakehouse's jar cache, :mod:`lakehouse.runtime.jars`, and passed as ``spark.jars``;
+``dir``: the folder's jars; ``provided``: none).  Unless ``verbose`` (``--debug``) or
+``provided``, the JVM logs through lakehouse's quiet log4j configuration
+(:data:`lakehouse.runtime.LOG4J_CONFIG`): warnings and errors, without the start-up banner.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
 from pathlib import Path
+from typing import IO
 
 from pyspark.sql import SparkSession
 
 from lakehouse.errors import SpecError
+from lakehouse.runtime import quiet_java_options
 from lakehouse.spec.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
 
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+"""Read by Spark's launcher before the driver JVM starts (pyspark passes the builder's confs to it)."""
+INCUBATOR_WARNING = b"WARNING: Using incubator modules:"
 
-def get_spark(profile: Profile) -> SparkSession:
-    """Return the active SparkSession, or build one with Delta as ``profile`` says."""
+
+def get_spark(profile: Profile, *, verbose: bool = False) -> SparkSession:
+    """Return the active SparkSession, or build one with Delta as ``profile`` says (quiet unless ``verbose``)."""
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    builder = SparkSession.builder.appName(profile.spark.app_name)
     launched_by_spark_submit = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit / pyspark own the JVM
+    confs = {"spark.app.name": profile.spark.app_name}
     if profile.spark.master and not launched_by_spark_submit:
-        builder = builder.master(profile.spark.master)
-    for key, value in {**DELTA_CONFS, **profile.spark.conf}.items():
-        builder = builder.config(key, conf_value(value))
+        confs["spark.master"] = profile.spark.master
+    confs |= {**DELTA_CONFS, **{key: conf_value(value) for key, value in profile.spark.conf.items()}}
     if profile.warehouse:
-        builder = builder.config("spark.sql.warehouse.dir", profile.warehouse)
+        confs["spark.sql.warehouse.dir"] = profile.warehouse
     if not launched_by_spark_submit:
-        builder = _with_delta_jars(builder, profile)
-    return builder.getOrCreate()
+        confs = _with_delta_jars(confs, profile, verbose=verbose)
+        if not verbose and profile.delta.jars != "provided":  # a platform's log configuration stays
+            confs[JAVA_OPTIONS] = quiet_java_options(confs.pop(JAVA_OPTIONS, ""))
+            _start_quiet_jvm(confs)
+    return SparkSession.builder.config(map=confs).getOrCreate()
 
 
-def _with_delta_jars(builder: SparkSession.Builder, profile: Profile) -> SparkSession.Builder:
+def _with_delta_jars(confs: dict[str, str], profile: Profile, *, verbose: bool) -> dict[str, str]:
+    """``confs`` with the Delta jars in front of the profile's own ``spark.jars``."""
     jars_dir = os.environ.get(JARS_DIR_ENV) or (profile.delta.jars_dir if profile.delta.jars == "dir" else None)
     if jars_dir:
         jars = sorted(Path(jars_dir).glob("*.jar"))
         if not jars:
             raise SpecError(f"no .jar files in {jars_dir}", field="delta.jars_dir")
-        return builder.config("spark.jars", ",".join(str(j) for j in jars))
-    if profile.delta.jars == "maven":
-        from delta import configure_spark_with_delta_pip
+    elif profile.delta.jars == "provided":  # the platform has Delta on its classpath
+        return confs
+    else:
+        from lakehouse.runtime.jars import cached_jars, delta_coordinates
 
-        return configure_spark_with_delta_pip(builder)
-    return builder  # "provided": the platform has Delta on its classpath
+        jars = cached_jars(delta_coordinates(), repositories=_listed(confs, "spark.jars.repositories"),
+                           ivy_settings=confs.get("spark.jars.ivySettings"), verbose=verbose)
+    return {**confs, "spark.jars": ",".join([*map(str, jars), *_listed(confs, "spark.jars")])}
+
+
+def _listed(confs: dict[str, str], key: str) -> list[str]:
+    """A comma-separated conf as a list (empty if unset)."""
+    return [item.strip() for item in confs.get(key, "").split(",") if item.strip()]
+
+
+def _start_quiet_jvm(confs: dict[str, str]) -> None:
+    """Start the driver JVM and its SparkContext as ``getOrCreate`` would, but with the JVM's stderr passed
+    through :func:`_forward`.  A JVM of an earlier, stopped session is reused as it is."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:
+        return
+    conf = SparkConf().setAll(list(confs.items()))
+    gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})
+    threading.Thread(target=_forward, args=(gateway.proc.stderr,), name="lakehouse-jvm-stderr", daemon=True).start()
+    SparkContext(conf=conf, gateway=gateway)
+
+
+def _forward(stream: IO[bytes]) -> None:
+    """Copy the JVM's stderr to ours, without the line the JVM prints about the Vector API module Spark's
+    launcher always adds (``WARNING: Using incubator modules: jdk.incubator.vector``)."""
+    for line in iter(stream.readline, b""):
+        if not line.startswith(INCUBATOR_WARNING):
+            view = memoryview(line)
+            while view:
+                view = view[os.write(2, view):]
 
 
 def isolated(spark: SparkSession) -> SparkSession:

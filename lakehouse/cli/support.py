@@ -25,10 +25,10 @@ def positive_int(text: str) -> int:
 
 
 def spark_for(profile, args: argparse.Namespace):
-    """The session for a CLI command: quiet unless ``--debug``."""
+    """The session for a CLI command: quiet unless ``--debug`` (which also shows Spark's start-up log)."""
     from lakehouse.session import get_spark
 
-    spark = get_spark(profile)
+    spark = get_spark(profile, verbose=args.debug)
     if not args.debug:  # errors reach the user as one line, not as Spark's log (tasks log their failures)
         spark.sparkContext.setLogLevel("OFF")
         for name in QUERY_CONTEXT_LOGGERS:  # PySpark logs each SQL analysis error itself
