@@ -7,7 +7,10 @@ confs and warehouse, and the Delta jars as the profile says (``maven``: resolved
 into lakehouse's jar cache, :mod:`lakehouse.runtime.jars`, and passed as ``spark.jars``;
 ``dir``: the folder's jars; ``provided``: none).  Unless ``verbose`` (``--debug``) or
 ``provided``, the JVM logs through lakehouse's quiet log4j configuration
-(:data:`lakehouse.runtime.LOG4J_CONFIG`): warnings and errors, without the start-up banner.
+(:data:`lakehouse.runtime.LOG4J_CONFIG`): warnings and errors, without the start-up banner;
+and its stderr reaches ours without the JVM's ``WARNING: Using incubator modules`` line.
+Example: ``get_spark(load_profile("local", "conf"))`` on a laptop starts ``local[*]`` with
+``spark.jars`` from ``~/.cache/lakehouse/jars/delta-spark_2.13-4.0.1/`` and prints nothing.
 """
 
 from __future__ import annotations

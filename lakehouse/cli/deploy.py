@@ -1,7 +1,9 @@
 """The cluster commands of the ``lakehouse`` CLI: ``submit`` and ``deploy``.
 
 ``lakehouse submit`` is what ``spark-submit.sh`` runs: build (or reuse) the
-artifacts, then run ``spark-submit`` (or print it with ``--dry-run``).
+artifacts, then run ``spark-submit`` (or print it with ``--dry-run``); unless ``--debug``
+or a ``provided`` profile, the JVM it starts here (the driver in client mode) logs through
+lakehouse's quiet log4j configuration (``SPARK_SUBMIT_OPTS``), without Spark's INFO lines.
 ``lakehouse deploy emr-step|databricks-job`` prints a scheduled-run definition as
 JSON (an EMR step in the ``aws emr add-steps`` shape or, with ``--shape api``, the
 AddJobFlowSteps API's).  None of them starts Spark in this process.
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from lakehouse.deploy.jobs import (EMR_ACTIONS_ON_FAILURE, EMR_DATE_PLACEHOLDER, EMR_DEFAULT_ACTION_ON_FAILURE,
                               EMR_DEFAULT_SHAPE, EMR_SHAPES, databricks_job, emr_step)
+from lakehouse.runtime import quiet_java_options
 from lakehouse.spec.load import load_profile, load_project
 
 SPARK_SUBMIT_ENV = "SPARK_SUBMIT"
@@ -88,6 +91,8 @@ def _submit(args: argparse.Namespace) -> int:
         env.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     if master.startswith("local"):
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if not args.debug and profile.delta.jars != "provided":  # this machine's JVM logs warnings only
+        env["SPARK_SUBMIT_OPTS"] = quiet_java_options(env.get("SPARK_SUBMIT_OPTS", ""))
     sys.stdout.flush()
     os.execvpe(argv[0], argv, env)
     return 1  # not reached
