@@ -28,6 +28,7 @@ Example, in a ``pyspark`` shell or a notebook::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -46,6 +47,7 @@ from lakehouse._sql import quote_ident
 from lakehouse.errors import ConflictError, DataError, SpecError
 from lakehouse.table.lineage import RunLineage, SourceFile, previous_load
 from lakehouse.spec.profile import CommitSettings, Profile, join
+from lakehouse.run import expectations
 from lakehouse.run.quality import require_columns
 from lakehouse.session import get_spark
 from lakehouse.run.delta_source import range_taken, read_delta
@@ -58,7 +60,7 @@ from lakehouse.table.ref import TableRef
 from lakehouse.run.transforms import Params, apply_transforms, checked, derive, run_parameters
 from lakehouse.write import before as before_write
 from lakehouse.write import commit
-from lakehouse.write import increment
+from lakehouse.write import increment, quarantine
 from lakehouse.write.order import DELETE_FLAG, sorted_partitions
 
 log = logging.getLogger(__name__)
@@ -121,23 +123,29 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
         require_columns(transformed.df, spec.target.partition_by, "target.partition_by")
         before_write.check_change_columns(transformed.df.columns,
                                           commit.table_properties(spec.target, retention_days=1))
-        prepared = _prepare(transformed.df, spec.target, params)
+        expected = expectations.check(transformed.df, spec.expect, params, _keys(spec.target))
+        cached += [expected.cached] if expected.cached is not None else []
+        prepared = _prepare(expected.kept, spec.target, params)
         cached.append(prepared.cached)
-        source.cached.unpersist()  # the prepared increment is cached: the raw read is no longer needed
+        if source.rejected is None:  # the prepared increment is cached: the raw read is no longer needed
+            source.cached.unpersist()
         log.info("read %d rows, %d to write", source.rows_read, prepared.rows, extra={**context, "stage": "read"})
+        quarantined = _Quarantined.of(spec, table, source, expected, prepared)
         lineage = RunLineage.of_files(
             files, job=spec.name, run_date=context["run_date"], run_id=context["run_id"], mode=spec.target.mode,
             keys=list(spec.target.merge.keys) if isinstance(spec.target, MergeTarget) else [],
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
-                  "filtered_out": transformed.filtered_out, "null_keys_dropped": prepared.null_keys,
-                  "duplicates_resolved": prepared.duplicates,
-                  "increment": prepared.rows}, source_versions=versions)
+                  "filtered_out": transformed.filtered_out, "expect_dropped": expected.dropped,
+                  "null_keys_dropped": prepared.null_keys, "duplicates_resolved": prepared.duplicates,
+                  "quarantined": quarantined.rows, "increment": prepared.rows},
+            source_versions=versions, expectations=expected.counts)
         write = commit.Write(spark=spark, table=table, target=spec.target, df=prepared.df, lineage=lineage,
                              retention_days=spec.target.retention_days or profile.audit.retention_days,
                              partitions=prepared.partitions, key_ranges=prepared.key_ranges)
         if dry_run:
             outcome, attempts = commit.plan(write, before), 1
         else:
+            quarantined = _quarantine(write, quarantined)
             outcome, attempts = _write(write, before, profile.commit, spec, context, force=force)
     finally:
         for frame in cached:
@@ -146,7 +154,42 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
                       filtered_out=transformed.filtered_out, null_keys_dropped=prepared.null_keys,
                       duplicates_resolved=prepared.duplicates,
                       outcome=outcome, partitions=write.partitions, seconds=time.monotonic() - started,
-                      attempts=attempts)
+                      attempts=attempts, expectations=expected.counts, expect_dropped=expected.dropped,
+                      quarantined=quarantined.rows,
+                      quarantine_table=None if quarantined.version is None else str(quarantined.table),
+                      quarantine_version=quarantined.version)
+
+
+@dataclass(frozen=True)
+class _Quarantined:
+    """The run's rows for the quarantine table (:mod:`lakehouse.write.quarantine`), and where they went."""
+
+    table: TableRef
+    df: DataFrame | None
+    rows: int
+    version: int | None = None
+    """The version written (None: not written)."""
+
+    @classmethod
+    def of(cls, spec: JobSpec, table: TableRef, source, checked: expectations.Checked,
+           prepared: "_Prepared") -> "_Quarantined":
+        malformed = getattr(spec.source, "on_malformed", None) == "quarantine"
+        failed = [df for df in (checked.quarantined, prepared.null_key_rows) if df is not None]
+        rows = checked.quarantined_rows + (source.malformed if malformed else 0) \
+            + (prepared.null_keys if prepared.null_key_rows is not None else 0)
+        return cls(table=quarantine.quarantine_table(table), rows=rows,
+                   df=quarantine.rows(checked.kept.schema, failed=failed, malformed=source.rejected))
+
+
+def _quarantine(w: commit.Write, q: _Quarantined) -> _Quarantined:
+    """Write the quarantine table's rows of the run date (before the target commit)."""
+    version = quarantine.write(w.spark, q.table, q.df, q.rows, w.lineage,
+                               commit.table_properties(w.target, w.retention_days))
+    return dataclasses.replace(q, version=version)
+
+
+def _keys(target: Target) -> list[str]:
+    return list(target.merge.keys) if isinstance(target, MergeTarget) else []
 
 
 def _loaded_version(before: before_write.TableState, context: dict, files: list[SourceFile], *,
@@ -231,6 +274,8 @@ class _Prepared:
     null_keys: int = 0
     duplicates: int = 0
     key_ranges: dict[str, tuple] = field(default_factory=dict)
+    null_key_rows: DataFrame | None = None
+    """The rows with a null key, when ``merge.null_keys: quarantine``."""
 
 
 def _prepare(df: DataFrame, target: Target, params: Params) -> _Prepared:
@@ -250,7 +295,8 @@ def _prepare(df: DataFrame, target: Target, params: Params) -> _Prepared:
     annotated = increment.annotate(_with_delete_flag(df, m.delete_when, params), m).cache()
     stats = increment.increment_stats(annotated, m, target.partition_by)
     return _Prepared(df=increment.kept(annotated), cached=annotated, rows=stats.rows, partitions=stats.partitions,
-                     null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges)
+                     null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges,
+                     null_key_rows=increment.null_key_rows(annotated) if m.null_keys == "quarantine" else None)
 
 
 def _with_delete_flag(df: DataFrame, delete_when: str | None, params: Params) -> DataFrame:
