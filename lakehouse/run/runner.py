@@ -10,6 +10,9 @@ The runner only wires the stages together; each stage lives in its own module
   with a data error naming them, unless ``force``.  A late file is never silently skipped.
   A Delta source has no files: a loaded date is skipped, a forced one reads the versions it read.
 * **Empty input** fails unless ``source.allow_empty`` (raw files; a Delta source may read no rows).
+* **Expectations** (``expect``) are checked after the transforms and before the key checks; the rows
+  they, ``on_malformed`` or ``null_keys`` quarantine are written to the quarantine table just before
+  the target commit (:mod:`~lakehouse.run.quality`).
 * **Conflicts.** A commit that loses to a concurrent writer is retried, re-reading the
   table, up to ``profile.commit.retries`` times with exponential backoff; a retry that
   finds the date loaded by the other writer reports it as skipped, and one that finds the source
@@ -28,7 +31,6 @@ Example, in a ``pyspark`` shell or a notebook::
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import os
@@ -48,7 +50,7 @@ from lakehouse.errors import ConflictError, DataError, SpecError
 from lakehouse.table.lineage import RunLineage, SourceFile, previous_load
 from lakehouse.spec.profile import CommitSettings, Profile, join
 from lakehouse.run import expectations
-from lakehouse.run.quality import require_columns
+from lakehouse.run.quality import Quarantined, require_columns
 from lakehouse.session import get_spark
 from lakehouse.run.delta_source import range_taken, read_delta
 from lakehouse.run.sources import list_files, read_source
@@ -60,7 +62,7 @@ from lakehouse.table.ref import TableRef
 from lakehouse.run.transforms import Params, apply_transforms, checked, derive, run_parameters
 from lakehouse.write import before as before_write
 from lakehouse.write import commit
-from lakehouse.write import increment, quarantine
+from lakehouse.write import increment
 from lakehouse.write.order import DELETE_FLAG, sorted_partitions
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,8 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
         if source.rejected is None:  # the prepared increment is cached: the raw read is no longer needed
             source.cached.unpersist()
         log.info("read %d rows, %d to write", source.rows_read, prepared.rows, extra={**context, "stage": "read"})
-        quarantined = _Quarantined.of(spec, table, source, expected, prepared)
+        quarantined = Quarantined.of(table, source, expected, null_keys=(
+            prepared.null_keys, prepared.null_key_rows))
         lineage = RunLineage.of_files(
             files, job=spec.name, run_date=context["run_date"], run_id=context["run_id"], mode=spec.target.mode,
             keys=list(spec.target.merge.keys) if isinstance(spec.target, MergeTarget) else [],
@@ -145,7 +148,7 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
         if dry_run:
             outcome, attempts = commit.plan(write, before), 1
         else:
-            quarantined = _quarantine(write, quarantined)
+            quarantined = quarantined.write(write)
             outcome, attempts = _write(write, before, profile.commit, spec, context, force=force)
     finally:
         for frame in cached:
@@ -158,34 +161,6 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
                       quarantined=quarantined.rows,
                       quarantine_table=None if quarantined.version is None else str(quarantined.table),
                       quarantine_version=quarantined.version)
-
-
-@dataclass(frozen=True)
-class _Quarantined:
-    """The run's rows for the quarantine table (:mod:`lakehouse.write.quarantine`), and where they went."""
-
-    table: TableRef
-    df: DataFrame | None
-    rows: int
-    version: int | None = None
-    """The version written (None: not written)."""
-
-    @classmethod
-    def of(cls, spec: JobSpec, table: TableRef, source, checked: expectations.Checked,
-           prepared: "_Prepared") -> "_Quarantined":
-        malformed = getattr(spec.source, "on_malformed", None) == "quarantine"
-        failed = [df for df in (checked.quarantined, prepared.null_key_rows) if df is not None]
-        rows = checked.quarantined_rows + (source.malformed if malformed else 0) \
-            + (prepared.null_keys if prepared.null_key_rows is not None else 0)
-        return cls(table=quarantine.quarantine_table(table), rows=rows,
-                   df=quarantine.rows(checked.kept.schema, failed=failed, malformed=source.rejected))
-
-
-def _quarantine(w: commit.Write, q: _Quarantined) -> _Quarantined:
-    """Write the quarantine table's rows of the run date (before the target commit)."""
-    version = quarantine.write(w.spark, q.table, q.df, q.rows, w.lineage,
-                               commit.table_properties(w.target, w.retention_days))
-    return dataclasses.replace(q, version=version)
 
 
 def _keys(target: Target) -> list[str]:

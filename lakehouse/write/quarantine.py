@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from lakehouse._sql import quote_ident
-from lakehouse.spec.expect import JOB, MALFORMED, QUARANTINE_SUFFIX, RAW_RECORD, REJECTED_BY, RUN_DATE, RUN_ID
+from lakehouse.spec.expect import JOB, MALFORMED, NULL_KEYS, QUARANTINE_SUFFIX, RAW_RECORD, REJECTED_BY, RUN_DATE, RUN_ID
 from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf
 from lakehouse.table.ref import TableRef
 
@@ -36,15 +36,19 @@ def quarantine_table(target: TableRef) -> TableRef:
     return TableRef(path=target.path.rstrip("/") + QUARANTINE_SUFFIX)
 
 
-def rows(schema: StructType, *, failed: list[DataFrame], malformed: DataFrame | None = None) -> DataFrame | None:
+def rows(schema: StructType, *, failed: DataFrame | None = None, null_keys: DataFrame | None = None,
+         malformed: DataFrame | None = None) -> DataFrame | None:
     """The run's rejected rows as the quarantine table stores them, without the run's columns (None:
     nothing to quarantine).
 
-    ``failed``: rows with the columns of ``schema`` and ``_rejected_by``; ``malformed``: one column,
-    the record's text.
+    ``failed``: rows failing rules, with the columns of ``schema`` and ``_rejected_by``; ``null_keys``:
+    rows with a null key (at least the columns of ``schema``); ``malformed``: one column, the record's text.
     """
-    parts = [df.select(*[quote_ident(c) for c in schema.fieldNames()], REJECTED_BY, F.lit(None).cast("string")
-                       .alias(RAW_RECORD)) for df in failed]
+    columns = [quote_ident(c) for c in schema.fieldNames()]
+    no_record = F.lit(None).cast("string").alias(RAW_RECORD)
+    parts = [] if failed is None else [failed.select(*columns, REJECTED_BY, no_record)]
+    if null_keys is not None:
+        parts.append(null_keys.select(*columns, F.array(F.lit(NULL_KEYS)).alias(REJECTED_BY), no_record))
     if malformed is not None:
         nulls = [F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields]
         parts.append(malformed.select(*nulls, F.array(F.lit(MALFORMED)).alias(REJECTED_BY),
