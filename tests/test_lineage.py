@@ -17,6 +17,6 @@ def test_history_names_the_run_and_its_files(spark, project, run):
         "job": "things", "run_date": "2024-01-01", "run_id": summary.run_id, "mode": "merge", "keys": ["id"],
         "source_files": [f"file://{f1}", f"file://{f2}"], "source_file_count": 2,
         "source_stamps": {f.path: [f.size, f.modified] for f in files}, "source_digest": source_digest(files),
-        "rows": {"read": 3, "malformed_dropped": 0, "filtered_out": 0, "null_keys_dropped": 0, "duplicates_resolved": 0,
-                 "increment": 3}}}
+        "rows": {"read": 3, "malformed_dropped": 0, "filtered_out": 0, "expect_dropped": 0, "null_keys_dropped": 0,
+                 "duplicates_resolved": 0, "quarantined": 0, "increment": 3}}}
     assert RunLineage.from_user_metadata(row["userMetadata"]).run_id == summary.run_id

@@ -9,7 +9,7 @@ from tests.jobs import merge_spec, raw
 
 D1 = "2024-01-01"
 RUN_KEYS = {"job", "run_date", "run_id", "table", "mode", "outcome", "counts", "version", "skipped_for_version",
-            "files", "partitions", "attempts", "seconds", "error", "source"}
+            "files", "partitions", "attempts", "seconds", "error", "source", "expectations", "quarantine"}
 
 
 def _job(project) -> str:
@@ -32,7 +32,8 @@ def test_a_run_prints_one_json_object(spark, project, capsys):
                                                                                            0, None)
     assert out["counts"] == {"read": 3, "malformed_dropped": 0, "filtered_out": 0, "null_keys_dropped": 0,
                              "duplicates_resolved": 1,
-                             "inserted": 2, "updated": 0, "deleted": 0, "tombstones": 0}
+                             "inserted": 2, "updated": 0, "deleted": 0, "tombstones": 0, "expect_dropped": 0,
+                             "quarantined": 0}
     assert out["files"]["added"] >= 1 and out["attempts"] == 1
     assert _run(job) == 0
     again = json.loads(capsys.readouterr().out)

@@ -10,6 +10,9 @@ The runner only wires the stages together; each stage lives in its own module
   with a data error naming them, unless ``force``.  A late file is never silently skipped.
   A Delta source has no files: a loaded date is skipped, a forced one reads the versions it read.
 * **Empty input** fails unless ``source.allow_empty`` (raw files; a Delta source may read no rows).
+* **Expectations** (``expect``) are checked after the transforms and before the key checks; the rows
+  they, ``on_malformed`` or ``null_keys`` quarantine are written to the quarantine table just before
+  the target commit (:mod:`~lakehouse.run.quality`).
 * **Conflicts.** A commit that loses to a concurrent writer is retried, re-reading the
   table, up to ``profile.commit.retries`` times with exponential backoff; a retry that
   finds the date loaded by the other writer reports it as skipped, and one that finds the source
@@ -46,7 +49,8 @@ from lakehouse._sql import quote_ident
 from lakehouse.errors import ConflictError, DataError, SpecError
 from lakehouse.table.lineage import RunLineage, SourceFile, previous_load
 from lakehouse.spec.profile import CommitSettings, Profile, join
-from lakehouse.run.quality import require_columns
+from lakehouse.run import expectations
+from lakehouse.run.quality import Quarantined, require_columns
 from lakehouse.session import get_spark
 from lakehouse.run.delta_source import range_taken, read_delta
 from lakehouse.run.sources import list_files, read_source
@@ -121,23 +125,30 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
         require_columns(transformed.df, spec.target.partition_by, "target.partition_by")
         before_write.check_change_columns(transformed.df.columns,
                                           commit.table_properties(spec.target, retention_days=1))
-        prepared = _prepare(transformed.df, spec.target, params)
+        expected = expectations.check(transformed.df, spec.expect, params, _keys(spec.target))
+        cached += [expected.cached] if expected.cached is not None else []
+        prepared = _prepare(expected.kept, spec.target, params)
         cached.append(prepared.cached)
-        source.cached.unpersist()  # the prepared increment is cached: the raw read is no longer needed
+        if source.rejected is None:  # the prepared increment is cached: the raw read is no longer needed
+            source.cached.unpersist()
         log.info("read %d rows, %d to write", source.rows_read, prepared.rows, extra={**context, "stage": "read"})
+        quarantined = Quarantined.of(table, source, expected, null_keys=(
+            prepared.null_keys, prepared.null_key_rows))
         lineage = RunLineage.of_files(
             files, job=spec.name, run_date=context["run_date"], run_id=context["run_id"], mode=spec.target.mode,
             keys=spec.target.row_keys,
             rows={"read": source.rows_read, "malformed_dropped": source.malformed,
-                  "filtered_out": transformed.filtered_out, "null_keys_dropped": prepared.null_keys,
-                  "duplicates_resolved": prepared.duplicates,
-                  "increment": prepared.rows}, source_versions=versions)
+                  "filtered_out": transformed.filtered_out, "expect_dropped": expected.dropped,
+                  "null_keys_dropped": prepared.null_keys, "duplicates_resolved": prepared.duplicates,
+                  "quarantined": quarantined.rows, "increment": prepared.rows},
+            source_versions=versions, expectations=expected.counts)
         write = commit.Write(spark=spark, table=table, target=spec.target, df=prepared.df, lineage=lineage,
                              retention_days=spec.target.retention_days or profile.audit.retention_days,
                              partitions=prepared.partitions, key_ranges=prepared.key_ranges)
         if dry_run:
             outcome, attempts = commit.plan(write, before), 1
         else:
+            quarantined = quarantined.write(write)
             outcome, attempts = _write(write, before, profile.commit, spec, context, force=force)
     finally:
         for frame in cached:
@@ -146,7 +157,14 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
                       filtered_out=transformed.filtered_out, null_keys_dropped=prepared.null_keys,
                       duplicates_resolved=prepared.duplicates,
                       outcome=outcome, partitions=write.partitions, seconds=time.monotonic() - started,
-                      attempts=attempts)
+                      attempts=attempts, expectations=expected.counts, expect_dropped=expected.dropped,
+                      quarantined=quarantined.rows,
+                      quarantine_table=None if quarantined.version is None else str(quarantined.table),
+                      quarantine_version=quarantined.version)
+
+
+def _keys(target: Target) -> list[str]:
+    return list(target.merge.keys) if isinstance(target, MergeTarget) else []
 
 
 def _loaded_version(before: before_write.TableState, context: dict, files: list[SourceFile], *,
@@ -231,6 +249,8 @@ class _Prepared:
     null_keys: int = 0
     duplicates: int = 0
     key_ranges: dict[str, tuple] = field(default_factory=dict)
+    null_key_rows: DataFrame | None = None
+    """The rows with a null key, when ``merge.null_keys: quarantine``."""
 
 
 def _prepare(df: DataFrame, target: Target, params: Params) -> _Prepared:
@@ -256,7 +276,8 @@ def _prepare(df: DataFrame, target: Target, params: Params) -> _Prepared:
     annotated = increment.annotate(flagged, m, per_sequence=scd2).cache()
     stats = increment.increment_stats(annotated, m, target.partition_by)
     return _Prepared(df=increment.kept(annotated), cached=annotated, rows=stats.rows, partitions=stats.partitions,
-                     null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges)
+                     null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges,
+                     null_key_rows=increment.null_key_rows(annotated) if m.null_keys == "quarantine" else None)
 
 
 def _named_columns(target: MergeTarget | Scd2Target) -> list[tuple[str, list[str | None]]]:

@@ -31,7 +31,7 @@ CORRUPT_COLUMN = "_lakehouse_corrupt_record"
 
 @dataclass(frozen=True)
 class SourceData:
-    """The rows a run read, the files they came from and the malformed records dropped."""
+    """The rows a run read, the files they came from and the malformed records dropped (or quarantined)."""
 
     df: DataFrame
     cached: DataFrame
@@ -39,6 +39,8 @@ class SourceData:
     files: list[str]
     rows_read: int
     malformed: int
+    rejected: DataFrame | None = None
+    """The malformed records' text (one column), when ``on_malformed: quarantine``."""
 
 
 def list_files(spark: SparkSession, location: str) -> list[SourceFile]:
@@ -81,7 +83,7 @@ def read_source(spark: SparkSession, source: Source, files: list[SourceFile]) ->
     if isinstance(source, ParquetSource):
         for f in files:
             _require_columns(source, schema, f.path, _parquet_columns(spark, f.path))
-    drop_malformed = isinstance(source, (CsvSource, JsonSource)) and source.on_malformed == "drop"
+    drop_malformed = isinstance(source, (CsvSource, JsonSource)) and source.on_malformed != "fail"
     if drop_malformed:
         schema = StructType([*schema.fields, StructField(CORRUPT_COLUMN, StringType())])
     reader = spark.read.format(source.format).schema(schema).options(**_reader_options(source, drop_malformed))
@@ -95,9 +97,13 @@ def read_source(spark: SparkSession, source: Source, files: list[SourceFile]) ->
         cached.unpersist()
         raise
     df, total, malformed = cached, counts["total"], counts["bad"] or 0
+    rejected = None
     if drop_malformed:
         df = cached.filter(F.col(CORRUPT_COLUMN).isNull()).drop(CORRUPT_COLUMN)
-    return SourceData(df=df, cached=cached, files=paths, rows_read=total - malformed, malformed=malformed)
+        if source.on_malformed == "quarantine":
+            rejected = cached.filter(F.col(CORRUPT_COLUMN).isNotNull()).select(CORRUPT_COLUMN)
+    return SourceData(df=df, cached=cached, files=paths, rows_read=total - malformed, malformed=malformed,
+                      rejected=rejected)
 
 
 # ----------------------------------------------------------------------- column checks

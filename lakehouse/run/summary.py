@@ -35,6 +35,16 @@ class RunSummary:
     attempts: int = 1
     source: SourceVersions | None = None
     """The Delta source versions read (or, when skipped, read by the load that is kept); None for raw files."""
+    expectations: dict[str, dict] = field(default_factory=dict)
+    """Per ``expect`` rule: ``{"action": ..., "failed": n}``."""
+    expect_dropped: int = 0
+    """Rows ``drop`` rules removed (not quarantined)."""
+    quarantined: int = 0
+    """Rows for the quarantine table (expectations, malformed records, null keys)."""
+    quarantine_table: str | None = None
+    """The quarantine table, when the run wrote it ..."""
+    quarantine_version: int | None = None
+    """... and the version it wrote."""
 
     @property
     def rows_rejected(self) -> int:
@@ -53,7 +63,11 @@ class RunSummary:
                 "counts": {"read": self.rows_read, "malformed_dropped": self.malformed_dropped,
                            "filtered_out": self.filtered_out, "null_keys_dropped": self.null_keys_dropped,
                            "duplicates_resolved": self.duplicates_resolved, "inserted": o.inserted,
-                           "updated": o.updated, "deleted": o.deleted, "tombstones": o.tombstones},
+                           "updated": o.updated, "deleted": o.deleted, "tombstones": o.tombstones,
+                           "expect_dropped": self.expect_dropped, "quarantined": self.quarantined},
+                "expectations": self.expectations,
+                "quarantine": {"table": self.quarantine_table, "version": self.quarantine_version}
+                if self.quarantine_table else None,
                 "version": o.version, "skipped_for_version": o.skipped_for_version,
                 "files": {"added": o.files_added, "removed": o.files_removed},
                 "partitions": len(self.partitions), "attempts": self.attempts,
@@ -86,6 +100,7 @@ class RunSummary:
                      if self.rows_rejected else "")]
         if self.filtered_out:
             lines.append(f"  filtered    {self.filtered_out} rows removed by transform.filter")
+        lines += _expectation_lines(self)
         verb = "would write" if self.dry_run else "wrote"
         lines.append(f"  {verb:<11} {o.inserted} inserted, {o.updated} updated, {o.deleted} deleted"
                      + (f", {o.tombstones} tombstones" if o.tombstones else "")
@@ -117,6 +132,16 @@ class RunFailure:
                           "condition": self.error.condition if lakehouse_error else None,
                           "exit_code": int(self.error.exit_code) if lakehouse_error else 1,
                           "message": str(self.error).strip().splitlines()[0] if str(self.error) else ""}}
+
+
+def _expectation_lines(s: RunSummary) -> list[str]:
+    """``expect`` (failures per rule) and ``quarantine`` lines; none without rules or rejected rows."""
+    lines = [f"  {'expect' if i == 0 else '':<11} {rule}: {c['failed']} failed ({c['action']})"
+             for i, (rule, c) in enumerate(s.expectations.items())]
+    if s.quarantined or s.quarantine_table:
+        where = f" to {s.quarantine_table}, version {s.quarantine_version}" if s.quarantine_table else ""
+        lines.append(f"  quarantine  {'would write' if s.dry_run else 'wrote'} {s.quarantined} rows{where}")
+    return lines
 
 
 def _partitions_text(values: list[tuple]) -> str:

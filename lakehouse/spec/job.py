@@ -30,9 +30,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from lakehouse.errors import SpecError
+from lakehouse.spec.expect import Expectation, rule_names
 from lakehouse.spec.fields import Identifier, Model, SqlExpression
 from lakehouse.spec.source import Source
 from lakehouse.spec.target import Target
@@ -68,7 +69,7 @@ class Transform(Model):
 # ------------------------------------------------------------------------------ job
 
 class JobSpec(Model):
-    """One job: read `source`, apply `transform`, write `target`."""
+    """One job: read `source`, apply `transform`, check `expect`, write `target`."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")] = Field(
         description="Job name, recorded in every commit the job makes.")
@@ -76,3 +77,6 @@ class JobSpec(Model):
     source: Source
     transform: Transform = Field(default_factory=Transform)
     target: Target
+    expect: Annotated[list[Expectation], AfterValidator(rule_names)] = Field(
+        default_factory=list, description="Rules the transformed rows should meet, checked before the key "
+                                          "checks and the write; see Expectation.")

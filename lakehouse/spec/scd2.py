@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
+from lakehouse.spec.expect import REJECTION_DEFAULT, Rejection
 from lakehouse.spec.fields import Identifier, Model, SqlExpression, unique
 
 
@@ -74,8 +75,9 @@ class Scd2Options(Model):
         default_factory=list, description="Columns whose change updates the current row in place.")
     delete_when: SqlExpression | None = Field(
         None, description="Spark SQL condition on the source row that closes its key's current row, e.g. `op = 'D'`.")
-    null_keys: Literal["fail", "drop"] = Field(
-        "fail", description="`fail` stops the run before writing; `drop` drops and counts such rows.")
+    null_keys: Rejection = Field(
+        REJECTION_DEFAULT, description="Rows with a null key: `fail` stops the run before writing; `drop` drops "
+                                       "and counts them; `quarantine` also writes them to the quarantine table.")
     columns: HistoryColumns = Field(default_factory=HistoryColumns, description="Names of the history columns.")
 
     @model_validator(mode="after")

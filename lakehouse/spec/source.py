@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from lakehouse.errors import SpecError
+from lakehouse.spec.expect import REJECTION_DEFAULT, Rejection
 from lakehouse.spec.fields import (Identifier, Model, OptionValue, folder_below_root, run_date_path,
                                    run_date_template, source_path, table_name, unique)
 
@@ -49,9 +50,11 @@ class CsvSource(_Source):
         "name", description="`name`: each file's header must name the schema's columns in order "
                             "(case-insensitive), else the run fails naming the file and the columns. "
                             "`position`: the header is skipped and columns are read by position.")
-    on_malformed: Literal["fail", "drop"] = Field(
-        "fail", description="`fail` stops the run at the first malformed record; `drop` skips "
-                            "malformed records and reports how many were dropped.")
+    on_malformed: Rejection = Field(
+        REJECTION_DEFAULT, description="`fail` stops the run at the first malformed record; `drop` skips "
+                                       "malformed records and reports how many were dropped; `quarantine` "
+                                       "also writes each one (its text in `_raw_record`) to the quarantine "
+                                       "table.")
 
 
 class JsonSource(_Source):
@@ -59,9 +62,11 @@ class JsonSource(_Source):
 
     format: Literal["json"]
     multiline: bool = Field(False, description="Each file holds one JSON document or array.")
-    on_malformed: Literal["fail", "drop"] = Field(
-        "fail", description="`fail` stops the run at the first malformed record; `drop` skips "
-                            "malformed records and reports how many were dropped.")
+    on_malformed: Rejection = Field(
+        REJECTION_DEFAULT, description="`fail` stops the run at the first malformed record; `drop` skips "
+                                       "malformed records and reports how many were dropped; `quarantine` "
+                                       "also writes each one (its text in `_raw_record`) to the quarantine "
+                                       "table.")
 
 
 class ParquetSource(_Source):

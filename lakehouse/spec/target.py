@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, Field, model_validator
 
+from lakehouse.spec.expect import REJECTION_DEFAULT, Rejection
 from lakehouse.spec.fields import Identifier, Model, SqlExpression, delta_property, folder_below_root, table_name, unique
 from lakehouse.spec.scd2 import Scd2Options
 
@@ -65,8 +66,9 @@ class MergeOptions(Model):
     update_only_changed: bool = Field(
         True, description="Leave a matched row alone when every column an update would write is equal "
                           "(`sequence_by` included); `false` rewrites it anyway.")
-    null_keys: Literal["fail", "drop"] = Field(
-        "fail", description="`fail` stops the run before writing; `drop` drops and counts such rows.")
+    null_keys: Rejection = Field(
+        REJECTION_DEFAULT, description="`fail` stops the run before writing; `drop` drops and counts such "
+                                       "rows; `quarantine` also writes them to the quarantine table.")
     tombstone_days: int | None = Field(
         None, ge=1, description="How many run days a delete's tombstone keeps older rows of its key out; "
                                 "defaults to the table's audit window (`target.retention_days`).")

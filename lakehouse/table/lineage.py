@@ -91,6 +91,8 @@ class RunLineage:
     """:func:`source_digest` of all source files (None in lineage written before it existed)."""
     source_versions: SourceVersions | None = None
     """The Delta source versions read (None for raw files)."""
+    expectations: dict[str, dict] = field(default_factory=dict)
+    """Per ``expect`` rule: ``{"action": ..., "failed": n}`` (empty, and left out of the JSON, without rules)."""
 
     @classmethod
     def of_files(cls, files: list[SourceFile], **fields) -> "RunLineage":
@@ -105,6 +107,8 @@ class RunLineage:
         data["source_files"] = self.source_files[:MAX_FILES_RECORDED]
         if self.source_versions is None:  # raw files: the lineage as it always was
             del data["source_versions"]
+        if not self.expectations:
+            del data["expectations"]
         return json.dumps({"lakehouse": data}, sort_keys=True, separators=(",", ":"))
 
     def changed_files(self, files: list[SourceFile]) -> str | None:

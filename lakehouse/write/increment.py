@@ -51,6 +51,11 @@ def kept(annotated: DataFrame) -> DataFrame:
             .drop(NULL_KEY, RANK, DUPLICATE, TIE))
 
 
+def null_key_rows(annotated: DataFrame) -> DataFrame:
+    """The rows with a null key, without the annotation columns."""
+    return annotated.filter(F.col(NULL_KEY)).drop(NULL_KEY, RANK, DUPLICATE, TIE)
+
+
 @dataclass(frozen=True)
 class IncrementStats:
     """What one aggregate over an annotated increment found."""

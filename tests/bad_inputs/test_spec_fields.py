@@ -38,7 +38,7 @@ CASES = [
     Case("missing-format", "{job}:2: source.format: required field is missing", 2, edit=_drop("source.format")),
     Case("csv-option-on-parquet", "{job}:6: source.delimiter: unknown key", 2, base="parquet",
          edit=set_field("source.delimiter", ";")),
-    Case("on-malformed-unknown", "{job}:6: source.on_malformed: input should be 'fail' or 'drop'", 2,
+    Case("on-malformed-unknown", "{job}:6: source.on_malformed: input should be 'fail', 'drop' or 'quarantine'", 2,
          edit=set_field("source.on_malformed", "skip")),
     Case("header-match-unknown", "{job}:6: source.header_match: input should be 'name' or 'position'", 2,
          edit=set_field("source.header_match", "fuzzy")),
@@ -71,7 +71,7 @@ CASES = [
          edit=lambda spec: spec["target"]["merge"].update(sequence_by=None, tie_breaker="name")),
     Case("key-excluded-from-update", "{job}:11: target.merge: key columns cannot be excluded from update: id", 2,
          edit=set_field("target.merge.exclude_from_update", ["id"])),
-    Case("null-keys-unknown", "{job}:16: target.merge.null_keys: input should be 'fail' or 'drop'", 2,
+    Case("null-keys-unknown", "{job}:16: target.merge.null_keys: input should be 'fail', 'drop' or 'quarantine'", 2,
          edit=set_field("target.merge.null_keys", "ignore")),
     Case("tombstone-days-zero", "{job}:16: target.merge.tombstone_days: input should be greater than or equal "
                                 "to 1", 2, edit=set_field("target.merge.tombstone_days", 0)),
