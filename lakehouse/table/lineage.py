@@ -91,6 +91,9 @@ class RunLineage:
     """:func:`source_digest` of all source files (None in lineage written before it existed)."""
     source_versions: SourceVersions | None = None
     """The Delta source versions read (None for raw files)."""
+    schema_changes: list[dict[str, str]] = field(default_factory=list)
+    """The run's schema changes (``target.on_schema_change``): ``{"column", "change": "added"|"ignored",
+    "type"}`` or ``{"column", "change": "widened", "from", "to"}``; empty in lineage written before it existed."""
 
     @classmethod
     def of_files(cls, files: list[SourceFile], **fields) -> "RunLineage":
@@ -105,6 +108,8 @@ class RunLineage:
         data["source_files"] = self.source_files[:MAX_FILES_RECORDED]
         if self.source_versions is None:  # raw files: the lineage as it always was
             del data["source_versions"]
+        if not self.schema_changes:  # no schema change: the lineage as it always was
+            del data["schema_changes"]
         return json.dumps({"lakehouse": data}, sort_keys=True, separators=(",", ":"))
 
     def changed_files(self, files: list[SourceFile]) -> str | None:
