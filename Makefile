@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 DEMO := examples/shop
 DEMO_FROM := 2024-03-01
 DEMO_TO := 2024-03-03
+DEMO_CHANGE := 2024-03-04
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
 .PHONY: install demo test schemas clean
@@ -22,6 +23,9 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	rm -rf $(DEMO)/data/lake $(DEMO)/data/warehouse
 	$(BIN)/lakehouse run $(DEMO)/jobs --from $(DEMO_FROM) --to $(DEMO_TO)
+	# 2024-03-04: the orders export gained a column; the revised job adds it (README: "When the source gains a column")
+	$(BIN)/lakehouse run $(DEMO)/revisions/orders_channel.yaml --date $(DEMO_CHANGE)
+	$(BIN)/lakehouse run $(DEMO)/jobs --date $(DEMO_CHANGE) --select order_events
 	$(BIN)/lakehouse history $(DEMO)/data/lake/orders
 	$(BIN)/lakehouse history $(DEMO)/data/lake/order_events
 	$(BIN)/lakehouse history $(DEMO)/data/lake/customers

@@ -23,7 +23,7 @@ def test_history_table(cli, audit_table):
     lines = out.splitlines()
     assert code == 0
     assert lines[0].split() == ["version", "timestamp", "operation", "inserted", "updated", "deleted", "+files",
-                                "-files", "job", "run_date", "run_id", "readable", "source_files"]
+                                "-files", "job", "run_date", "run_id", "readable", "source_files", "schema"]
     assert [line.split()[0] for line in lines[2:]] == ["2", "1", "0"]
     assert lines[3].split()[3:] == ["MERGE", "1", "1", "1", "2", "2", "things", "2024-01-02", "run-2024-01-02",
                                     "true", "2024-01-02/part-1.csv"]

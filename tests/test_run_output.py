@@ -9,7 +9,8 @@ from tests.jobs import merge_spec, raw
 
 D1 = "2024-01-01"
 RUN_KEYS = {"job", "run_date", "run_id", "table", "mode", "outcome", "counts", "version", "skipped_for_version",
-            "files", "partitions", "attempts", "seconds", "error", "source", "expectations", "quarantine"}
+            "files", "partitions", "attempts", "seconds", "error", "source", "expectations", "quarantine",
+            "schema_changes"}
 
 
 def _job(project) -> str:

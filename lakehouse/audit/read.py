@@ -76,7 +76,8 @@ Method = Literal["auto", "cdf", "snapshot"]
 TableLike = Union[str, TableRef]
 
 _LINEAGE_SCHEMA = ("struct<lakehouse: struct<job: string, run_date: string, run_id: string, "
-                   "source_files: array<string>>>")
+                   "source_files: array<string>, schema_changes: array<struct<column: string, change: string, "
+                   "type: string, from: string, to: string>>>>")
 _PRE_IMAGE = ("delete", "update_preimage")
 
 
@@ -139,7 +140,9 @@ def history(spark: SparkSession, table: TableLike, limit: int | None = None) -> 
     ``rows_updated``, ``rows_deleted`` (``NULL`` when the operation reports no row
     counts), ``files_added``, ``files_removed``, ``restored_version`` (for a
     ``RESTORE``), the run lineage ``job``, ``run_date``, ``run_id``, ``source_files``
-    (``NULL`` for commits lakehouse did not make) and ``readable``.
+    (``NULL`` for commits lakehouse did not make), ``readable`` and ``schema_changes`` (the
+    columns a run added, widened or ignored: ``column``, ``change``, ``type`` or ``from``/``to``;
+    ``NULL`` when it changed none).
     """
     ref = _ref(spark, table)
     commits = _commits(spark, ref)
@@ -168,6 +171,7 @@ def _history_frame(raw: DataFrame, readable: list[int]) -> DataFrame:
          .alias("restored_version"),
         *[lineage.getField(c).alias(c) for c in ("job", "run_date", "run_id", "source_files")],
         (F.col("version").isin(readable) if readable else F.lit(False)).alias("readable"),
+        lineage.getField("schema_changes").alias("schema_changes"),
     ).orderBy(F.col("version").desc())
 
 

@@ -96,9 +96,20 @@ def _history(args: argparse.Namespace) -> int:
                            F.col("rows_inserted").alias("inserted"), F.col("rows_updated").alias("updated"),
                            F.col("rows_deleted").alias("deleted"), F.col("files_added").alias("+files"),
                            F.col("files_removed").alias("-files"), "job", "run_date", "run_id", "readable",
-                           F.array_join(sources, ", ").alias("source_files"))
+                           F.array_join(sources, ", ").alias("source_files"), _schema_text("schema_changes"))
     _print(df, args.format)
     return 0
+
+
+def _schema_text(name: str):
+    """A run's schema changes as one cell: ``added channel STRING, widened n INT to BIGINT``."""
+    from pyspark.sql import functions as F
+
+    def text(c):
+        kind = F.coalesce(c["type"], F.concat(c["from"], F.lit(" to "), c["to"]))
+        return F.concat_ws(" ", c["change"], c["column"], F.when(c["change"] != "ignored", kind))
+
+    return F.coalesce(F.array_join(F.transform(name, text), ", "), F.lit("")).alias("schema")
 
 
 def _show(args: argparse.Namespace) -> int:

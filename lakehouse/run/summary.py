@@ -72,7 +72,8 @@ class RunSummary:
                 "files": {"added": o.files_added, "removed": o.files_removed},
                 "partitions": len(self.partitions), "attempts": self.attempts,
                 "seconds": round(self.seconds, 3), "error": None,
-                "source": asdict(self.source) if self.source else None}
+                "source": asdict(self.source) if self.source else None,
+                "schema_changes": [c.to_dict() for c in o.schema_changes]}
 
     def render(self) -> str:
         """The run summary as printed by ``lakehouse run``."""
@@ -106,6 +107,8 @@ class RunSummary:
                      + (f", {o.tombstones} tombstones" if o.tombstones else "")
                      + (" (creates the table)" if o.created else ""))
         lines.append(f"  partitions  {_partitions_text(self.partitions)}")
+        if o.schema_changes:
+            lines.append(f"  schema      {_schema_text(o.schema_changes, self.dry_run)}")
         if o.version is not None and not self.dry_run:
             files = f" ({o.files_added} files added, {o.files_removed or 0} removed)" if o.files_added is not None \
                 else ""
@@ -142,6 +145,15 @@ def _expectation_lines(s: RunSummary) -> list[str]:
         where = f" to {s.quarantine_table}, version {s.quarantine_version}" if s.quarantine_table else ""
         lines.append(f"  quarantine  {'would write' if s.dry_run else 'wrote'} {s.quarantined} rows{where}")
     return lines
+
+
+def _schema_text(changes: tuple, dry_run: bool) -> str:
+    """``added columns: channel STRING; widened: n INT to BIGINT; ignored new columns: x, y``."""
+    labels = {"added": "would add columns" if dry_run else "added columns",
+              "widened": "would widen" if dry_run else "widened", "ignored": "ignored new columns"}
+    parts = [f"{label}: {', '.join(c.describe() for c in changes if c.change == kind)}"
+             for kind, label in labels.items() if any(c.change == kind for c in changes)]
+    return "; ".join(parts)
 
 
 def _partitions_text(values: list[tuple]) -> str:

@@ -97,6 +97,37 @@ class MergeOptions(Model):
 
 
 class _Target(Model):
+    """What every target mode shares: where the table is, how it is laid out, and how a run whose
+    columns differ from the table's is handled (``on_schema_change``).
+
+    ``on_schema_change`` rules (checked before anything is written; one place:
+    :mod:`lakehouse.write.evolve`):
+
+    * ``fail`` (default): any difference in columns or types fails the run; nothing is written.
+    * ``add_columns``: the run's new columns are added to the table in the same commit as the
+      data (a merge uses Delta's merge schema evolution, the other modes the writer's
+      ``mergeSchema``); rows written before read NULL in them.  A column's type may widen where
+      Delta 4.0 widens by itself (BYTE < SHORT < INT < BIGINT, FLOAT to DOUBLE, DECIMAL(p, s) to
+      DECIMAL(p + k1, s + k2) with k1 >= k2 >= 0) and the table has ``delta.enableTypeWidening``.
+    * ``ignore_new``: the run's new columns are dropped before the write; the run summary names them.
+    * Under every policy: a table column the run lacks fails the run naming it (no policy drops or
+      nulls a column); any other type change is refused naming the column and both types; a
+      partition column, merge key, ``sequence_by`` or ``tie_breaker`` can be neither new nor change
+      type; nullability is never a difference.
+    * Each change is recorded in the commit's lineage (``schema_changes``) and shown by
+      ``lakehouse history`` and the run summary.
+
+    Example::
+
+        target:
+          path: orders
+          mode: merge
+          on_schema_change: add_columns     # the export gained `channel`: add it with the data
+          properties:
+            delta.enableTypeWidening: "true"   # also let INT become BIGINT, DECIMAL(10,2) DECIMAL(12,2)
+          merge: {keys: [order_id]}
+    """
+
     path: Annotated[str, AfterValidator(folder_below_root)] | None = Field(
         None, description="Table folder relative to the profile root `root`; it must name a folder below "
                           "the root (not `.`).")
@@ -114,6 +145,11 @@ class _Target(Model):
     retention_days: int | None = Field(
         None, ge=1, description="Audit window in days (log and deleted-file retention); "
                                 "defaults to the profile's `audit.retention_days`.")
+    on_schema_change: Literal["fail", "add_columns", "ignore_new"] = Field(
+        "fail", description="A run whose columns differ from the table's: `fail` stops it; `add_columns` adds "
+                            "its new columns (and widens types where Delta can) in the same commit; "
+                            "`ignore_new` drops its new columns. A column the table has but the run lacks "
+                            "always fails.")
 
     @property
     def row_keys(self) -> list[str]:

@@ -93,6 +93,9 @@ class RunLineage:
     """The Delta source versions read (None for raw files)."""
     expectations: dict[str, dict] = field(default_factory=dict)
     """Per ``expect`` rule: ``{"action": ..., "failed": n}`` (empty, and left out of the JSON, without rules)."""
+    schema_changes: list[dict[str, str]] = field(default_factory=list)
+    """The run's schema changes (``target.on_schema_change``): ``{"column", "change": "added"|"ignored",
+    "type"}`` or ``{"column", "change": "widened", "from", "to"}``; empty in lineage written before it existed."""
 
     @classmethod
     def of_files(cls, files: list[SourceFile], **fields) -> "RunLineage":
@@ -109,6 +112,8 @@ class RunLineage:
             del data["source_versions"]
         if not self.expectations:
             del data["expectations"]
+        if not self.schema_changes:  # no schema change: the lineage as it always was
+            del data["schema_changes"]
         return json.dumps({"lakehouse": data}, sort_keys=True, separators=(",", ":"))
 
     def changed_files(self, files: list[SourceFile]) -> str | None:

@@ -103,6 +103,15 @@ class TableRef:
             detail = spark.sql(f"DESCRIBE DETAIL {self.sql}").select("partitionColumns").first()
             return schema, list(detail["partitionColumns"])
 
+    def table_property(self, spark: SparkSession, table: DeltaTable, name: str) -> str | None:
+        """The value of table property ``name`` of ``table`` (this table, loaded), None when unset."""
+        try:  # the snapshot the DeltaTable just loaded: no DESCRIBE DETAIL, no Spark job
+            value = table._jdt.deltaLog().unsafeVolatileSnapshot().metadata().configuration().get(name)
+            return str(value.get()) if value.isDefined() else None
+        except Py4JError:  # an older or newer Delta without these internals
+            detail = spark.sql(f"DESCRIBE DETAIL {self.sql}").select("properties").first()
+            return detail["properties"].get(name)  # Delta's own map of properties, not a spec
+
     def foreign_files(self, spark: SparkSession) -> list[str]:
         """Names in the table's folder when it holds no Delta table (empty: absent, empty or a table)."""
         location = self.path or self.location

@@ -4,8 +4,8 @@
   table is refused (the job would turn it into a table, and a later vacuum would delete
   its files).
 * :func:`check_change_columns`: a table with the change data feed cannot hold its reserved columns.
-* :func:`check_table`: the run's columns, their types and the partitioning must match the
-  table's, in every mode.
+* :func:`check_table`: the partitioning must match the table's, and the run's columns and types
+  the table's under ``target.on_schema_change`` (the comparison is :mod:`.evolve`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
-from lakehouse.errors import DataError, SpecError
-from lakehouse.spec.target import Target
+from lakehouse.errors import SpecError
+from lakehouse.spec.target import MergeTarget, Target
 from lakehouse.table.ref import TableRef
+from lakehouse.write.evolve import TYPE_WIDENING, SchemaPlan, check, compare
 
 
 @dataclass(frozen=True)
@@ -64,21 +65,20 @@ def check_change_columns(columns: list[str], properties: dict[str, str]) -> None
 
 
 def check_table(spark: SparkSession, table: TableRef, target: Target, columns: StructType,
-                delta: DeltaTable) -> None:
-    """The run's ``columns``, their types and the declared partitioning must match the existing table."""
+                delta: DeltaTable) -> SchemaPlan:
+    """The declared partitioning must match the existing table's, and the run's ``columns`` its columns
+    under ``target.on_schema_change``: returns the schema changes the write makes (:mod:`.evolve`)."""
     schema, stored = table.layout(spark, delta)
     if stored != list(target.partition_by):
         raise SpecError(f"table {table} is partitioned by {stored}, the spec declares "
                         f"{list(target.partition_by)}", field="target.partition_by")
-    table_types = {f.name: f.dataType for f in schema.fields}
-    run_types = {f.name: f.dataType for f in columns.fields}
-    missing = [c for c in table_types if c not in run_types]
-    extra = [c for c in run_types if c not in table_types]
-    if missing or extra:
-        raise DataError(f"the run's columns do not match table {table}: "
-                        f"missing {missing or 'none'}, not in the table {extra or 'none'}; nothing was written")
-    for name, kind in run_types.items():
-        if kind != table_types[name]:
-            raise SpecError(f"column {name} is {kind.simpleString().upper()} in the run but "
-                            f"{table_types[name].simpleString().upper()} in table {table}; declare or cast it "
-                            "to the table's type", field="source.schema")
+    policy = target.on_schema_change
+    widening = policy == "add_columns" and (table.table_property(spark, delta, TYPE_WIDENING) or "").lower() == "true"
+    return check(compare(schema, columns, policy=policy, fixed=fixed_columns(target), type_widening=widening,
+                         name=str(table)))
+
+
+def fixed_columns(target: Target) -> list[str]:
+    """Columns a run can neither add nor change the type of: partition columns, merge keys and ordering."""
+    merge = target.merge if isinstance(target, MergeTarget) else None
+    return [*target.partition_by, *(merge.keys + merge.ordering if merge else [])]

@@ -15,8 +15,10 @@
   Delta lets one through and the other is reported as skipped.
 * A write that changes nothing (a merge of stale rows) still records the load, with an
   empty commit carrying its lineage: every run date a run reports as loaded is in the log.
-* Before any write, the table's columns and types must match the run's, and a target
-  folder must be empty, absent or a Delta table (:mod:`lakehouse.write.before`).
+* Before any write, the run's columns and types must match the table's under
+  ``target.on_schema_change`` (new columns added in the same commit, or dropped:
+  :mod:`lakehouse.write.evolve`), and a target folder must be empty, absent or a Delta
+  table (:mod:`lakehouse.write.before`).
 
 :func:`~lakehouse.write.before.state` reads the table once per attempt; the runner decides from it whether the
 run date is loaded already.  :func:`plan` answers what :func:`write` would do, from the
@@ -25,7 +27,7 @@ same rules, without committing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import singledispatch
 
 from delta.tables import DeltaTable
@@ -42,6 +44,7 @@ from lakehouse.table.ref import TableRef
 from lakehouse.write import merge, scd2, tombstones
 from lakehouse.write.before import TableState, check_table
 from lakehouse.write.outcome import Outcome, from_commit, loaded_concurrently, own_commit
+from lakehouse.write.evolve import SchemaPlan
 from lakehouse.write.order import DELETE_FLAG, in_key_ranges, in_partitions, side
 
 Conf = dict[str, str]
@@ -81,6 +84,8 @@ class Write:
     retention_days: int
     partitions: list[tuple] = field(default_factory=list)
     key_ranges: dict[str, tuple] = field(default_factory=dict)
+    evolve: bool = False
+    """The commit adds or widens columns (``target.on_schema_change: add_columns``)."""
 
     @property
     def columns(self) -> list[str]:
@@ -102,8 +107,10 @@ class Write:
 def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
     """Commit ``w`` to its table as it was in ``before`` (the runner has decided to load the run date)."""
     history, delta = before.history, before.delta
+    schema = SchemaPlan()
     if delta is not None:
-        check_table(w.spark, w.table, w.target, w.columns_schema, delta)
+        schema = check_table(w.spark, w.table, w.target, w.columns_schema, delta)
+        w = _evolved(w, schema)
     load = previous_load(history, w.lineage.job, w.lineage.run_date)
     # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
     # under the same id would be skipped by Delta, so such a reload goes without one.
@@ -119,20 +126,31 @@ def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
             # an empty commit records the load, so the date counts as loaded and is never reported
             # as skipped by a load that did not happen
             with commit_conf(w.spark, {**settings, SKIP_EMPTY_COMMITS: "false"}):
-                _save(w, w.table.read(w.spark.read).limit(0), "append")
+                empty = w.df.select(*map(quote_ident, w.columns)) if w.evolve else w.table.read(w.spark.read)
+                _save(w, empty.limit(0), "append")
             mine = own_commit(table, w.lineage, after=before.version)
             concurrent = None if mine is not None else loaded_concurrently(table, w.lineage, before)
         if mine is None:  # Delta skipped it: the same run date was committed concurrently
             latest = table.history(1).select("version").first()["version"]
             return Outcome(version=latest, skipped_for_version=concurrent)
-    return from_commit(mine, created=before.version is None, planned=done)
+    return replace(from_commit(mine, created=before.version is None, planned=done), schema_changes=schema.changes)
+
+
+def _evolved(w: Write, schema: SchemaPlan) -> Write:
+    """``w`` with the schema plan applied: ignored columns dropped, the changes in its lineage."""
+    if not schema.changes:
+        return w
+    return replace(w, df=w.df.drop(*schema.ignored), evolve=schema.evolves,
+                   lineage=replace(w.lineage, schema_changes=schema.records()))
 
 
 def plan(w: Write, before: TableState) -> Outcome:
     """What :func:`write` would do to the table as it was in ``before``; commits nothing."""
+    schema = SchemaPlan()
     if before.delta is not None:
-        check_table(w.spark, w.table, w.target, w.columns_schema, before.delta)
-    return _plan(w.target, w, before.history)
+        schema = check_table(w.spark, w.table, w.target, w.columns_schema, before.delta)
+        w = _evolved(w, schema)
+    return replace(_plan(w.target, w, before.history), schema_changes=schema.changes)
 
 
 # ------------------------------------------------------------------ per-mode commits
@@ -177,7 +195,7 @@ def _(target: MergeTarget, w: Write, history: list, settings: Conf, delta: Loade
             tombstones.append(w.spark, graves, classified, m, w.lineage)
         with commit_conf(w.spark, settings):
             if history:
-                merge.execute(delta, classified, m, target.partition_by, planned.partitions)
+                merge.execute(delta, classified, m, target.partition_by, planned.partitions, evolve=w.evolve)
             else:
                 _save(w, merge.changes(classified).select(*map(quote_ident, w.columns)), "append", create=True)
         if planned.tombstones and not history:  # a new table: its folder must hold only the table first
@@ -197,7 +215,7 @@ def _(target: Scd2Target, w: Write, history: list, settings: Conf, delta: Loaded
         with commit_conf(w.spark, settings):
             if history:
                 scd2.execute(delta, changes, target.scd2, w.columns_schema.fieldNames(), target.partition_by,
-                             planned.partitions)
+                             planned.partitions, evolve=w.evolve)
             else:
                 _save(w, scd2.inserts(changes, w.columns_schema.fieldNames()), "append", create=True)
         if log is None:
@@ -207,8 +225,9 @@ def _(target: Scd2Target, w: Write, history: list, settings: Conf, delta: Loaded
 
 
 def _rebuild(w: Write, history: list) -> tuple[DataFrame, scd2.Scd2Plan]:
-    return scd2.rebuild(w.spark, w.table, w.df, w.target.scd2, data=w.columns, partition_by=w.target.partition_by,
-                        lineage=w.lineage, history_rows=history, key_ranges=w.key_ranges)
+    return scd2.rebuild(w.spark, w.table, w.df, w.target.scd2, schema=w.columns_schema,
+                        partition_by=w.target.partition_by, lineage=w.lineage, history_rows=history,
+                        key_ranges=w.key_ranges)
 
 
 def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, TableRef | None]:
@@ -260,6 +279,8 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
         w.table.create_schema(w.spark)
     if replace_where is not None:
         writer = writer.option("replaceWhere", replace_where)
+    if w.evolve:
+        writer = writer.option("mergeSchema", "true")
     w.table.save(writer, create=create)
 
 

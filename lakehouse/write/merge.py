@@ -40,7 +40,11 @@ CHANGES = (INSERT, UPDATE, DELETE)
 
 
 def match(increment: DataFrame, stored: DataFrame, m: MergeOptions) -> DataFrame:
-    """``increment`` left-joined by key with ``stored``, whose columns get the ``STORED`` prefix."""
+    """``increment`` left-joined by key with ``stored``, whose columns get the ``STORED`` prefix.
+
+    A column of the increment the table lacks (one the run adds) reads NULL in the stored row."""
+    added = [f for f in increment.schema.fields if f.name not in stored.columns and f.name != DELETE_FLAG]
+    stored = stored.select("*", *[F.lit(None).cast(f.dataType).alias(f.name) for f in added])
     return _join_by_key(increment, stored, STORED, m)
 
 
@@ -138,11 +142,13 @@ def changes(classified: DataFrame) -> DataFrame:
 
 
 def execute(table: DeltaTable, classified: DataFrame, m: MergeOptions, partition_by: list[str],
-            partitions: list[tuple]) -> None:
+            partitions: list[tuple], *, evolve: bool = False) -> None:
     """One Delta MERGE of the rows whose action changes the table.
 
     The clauses check the action and, again, that the stored row is not newer: a row
     committed concurrently since the classification never loses to an older one.
+    With ``evolve`` the merge adds the source's new columns and widens types (Delta's
+    merge schema evolution, in the same commit).
     """
     source = changes(classified).drop(*[OLD + c for c in partition_by])
     columns = [c for c in source.columns if c not in (ACTION, DELETE_FLAG)]
@@ -152,7 +158,14 @@ def execute(table: DeltaTable, classified: DataFrame, m: MergeOptions, partition
         condition = condition & in_partitions(t, partition_by, partitions)
     not_older = ~newer(t, s, m.ordering) if m.ordering else F.lit(True)
     written = update_columns(columns, m)
+    if evolve:  # the rows were classified against the table's schema, which this merge changes: Delta refuses
+        # (and would re-run) a cached plan that reads the table once a type widens, so the rows are
+        # materialised and the classification's cache released first
+        source = source.localCheckpoint()
+        classified.unpersist(blocking=True)
     builder = table.alias("t").merge(source.alias("s"), condition)
+    if evolve:
+        builder = builder.withSchemaEvolution()
     builder = builder.whenMatchedDelete(condition=(s(ACTION) == DELETE) & not_older)
     if written:
         builder = builder.whenMatchedUpdate(condition=(s(ACTION) == UPDATE) & not_older,

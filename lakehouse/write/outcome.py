@@ -9,6 +9,7 @@ from delta.tables import DeltaTable
 from lakehouse.table import metrics
 from lakehouse.table.lineage import RunLineage, previous_load
 from lakehouse.write.before import TableState
+from lakehouse.write.evolve import Change
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Outcome:
     """Set when the run date was already loaded: the version that loaded it."""
     tombstones: int = 0
     """Tombstones the run wrote (merge with deletes and ``sequence_by``)."""
+    schema_changes: tuple[Change, ...] = ()
+    """Columns the run added, widened or ignored (:mod:`lakehouse.write.evolve`)."""
 
 
 def loaded_concurrently(table: DeltaTable, lineage: RunLineage, before: TableState) -> int | None:

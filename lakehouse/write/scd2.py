@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from lakehouse._sql import quote_ident
 from lakehouse.errors import DataError
@@ -53,11 +54,14 @@ def events_table(spark: SparkSession, table: TableRef) -> TableRef | None:
     return table.side_table(spark, FOLDER)
 
 
-def rebuild(spark: SparkSession, table: TableRef, increment: DataFrame, o: Scd2Options, *, data: list[str],
+def rebuild(spark: SparkSession, table: TableRef, increment: DataFrame, o: Scd2Options, *, schema: StructType,
             partition_by: list[str], lineage: RunLineage, history_rows: list,
             key_ranges: dict[str, tuple]) -> tuple[DataFrame, Scd2Plan]:
     """The rebuilt rows of the touched keys with their actions (cached: unpersist it) and their plan;
-    a DataError, before anything is written, on events of equal order that differ."""
+    a DataError, before anything is written, on events of equal order that differ.  ``schema`` is the
+    table's as the run writes it (stored rows read NULL in a column the run adds)."""
+    columns = schema.fieldNames()
+    data = [c for c in columns if c not in o.columns.names]
     log = events_table(spark, table) if history_rows else None
     events, keys, ranges = increment, increment.select(*[col(k) for k in o.keys]), key_ranges
     if log is not None and has_commits(spark, log.path):
@@ -70,9 +74,11 @@ def rebuild(spark: SparkSession, table: TableRef, increment: DataFrame, o: Scd2O
         earlier = logged.filter(~same_date).select(*[_column(logged, c, increment) for c in increment.columns])
         events = increment.unionByName(earlier.join(keys, list(o.keys), "left_semi"))
     desired = history.versions(history.resolve(events, o), o, data)
-    columns = [*data, *o.columns.names]
-    stored = in_key_ranges(table.read(spark.read), ranges).join(keys, list(o.keys), "left_semi") \
-        if history_rows else desired.limit(0).select(*map(col, columns))
+    stored = desired.limit(0).select(*map(col, columns))
+    if history_rows:
+        found = in_key_ranges(table.read(spark.read), ranges).join(keys, list(o.keys), "left_semi")
+        stored = found.select(*[(col(f.name) if f.name in found.columns else F.lit(None)).cast(f.dataType).alias(f.name)
+                                for f in schema.fields])
     changes = history.diff(desired, stored, o, columns, partition_by).cache()
     try:
         return changes, _plan(changes, o, partition_by)
@@ -108,20 +114,25 @@ def inserts(changes: DataFrame, columns: list[str]) -> DataFrame:
 
 
 def execute(table: DeltaTable, changes: DataFrame, o: Scd2Options, columns: list[str], partition_by: list[str],
-            partitions: list[tuple]) -> None:
-    """One Delta MERGE of the rows whose action changes the table, on keys and ``valid_from``."""
+            partitions: list[tuple], *, evolve: bool = False) -> None:
+    """One Delta MERGE of the rows whose action changes the table, on keys and ``valid_from``; with
+    ``evolve``, Delta's merge schema evolution adds the run's new columns (see :func:`merge.execute`)."""
     source = changes.filter(F.col(history.ACTION) != history.SAME)
+    if evolve:  # the rows were built against the table's schema, which this merge changes
+        source = source.localCheckpoint()
+        changes.unpersist(blocking=True)
     s, t = side(alias="s"), side(alias="t")
     ids = [*o.keys, o.columns.valid_from]
     condition = all_of([t(c) == s(c) for c in ids])
     if partition_by:
         condition = condition & in_partitions(t, partition_by, partitions)
     action = s(history.ACTION)
-    (table.alias("t").merge(source.alias("s"), condition)
-     .whenMatchedDelete(condition=action == history.DELETE)
-     .whenMatchedUpdate(condition=action == history.UPDATE, set={quote_ident(c): s(c) for c in columns if c not in ids})
-     .whenNotMatchedInsert(condition=action == history.INSERT, values={quote_ident(c): s(c) for c in columns})
-     .execute())
+    builder = table.alias("t").merge(source.alias("s"), condition)
+    (builder.withSchemaEvolution() if evolve else builder) \
+        .whenMatchedDelete(condition=action == history.DELETE) \
+        .whenMatchedUpdate(condition=action == history.UPDATE, set={quote_ident(c): s(c) for c in columns if c not in ids}) \
+        .whenNotMatchedInsert(condition=action == history.INSERT, values={quote_ident(c): s(c) for c in columns}) \
+        .execute()
 
 
 def record(spark: SparkSession, log: TableRef, increment: DataFrame, lineage: RunLineage) -> None:

@@ -20,6 +20,14 @@ def _reload_with(files):
     return setup
 
 
+def _evolving(edit):
+    """``edit``, with ``target.on_schema_change: add_columns``."""
+    def both(spec):
+        edit(spec)
+        set_field("target.on_schema_change", "add_columns")(spec)
+    return both
+
+
 CASES = [
     # ---------------------------------------------------------------------------------------- transforms
     Case("derive-syntax", "{job}: transform.derive.big: [PARSE_SYNTAX_ERROR] Syntax error at or near end of "
@@ -93,6 +101,17 @@ CASES = [
     Case("column-not-in-table", "{job}: the run's columns do not match table {table}: missing none, not in the "
                                 "table ['extra']; nothing was written", 3,
          edit=set_field("transform.derive", {"extra": "1"}), files={"a.csv": ROW}),
+    Case("add-columns-refuses-string-to-int", "{job}: source.schema: column name is INT in the run but STRING in "
+                                              "table {table}: not a widening target.on_schema_change: add_columns "
+                                              "applies; declare or cast it to the table's type", 2,
+         edit=_evolving(set_field("transform.cast", {"name": "int"})), files={"a.csv": H + "5,7,2024-01-01,2,I\n"}),
+    Case("add-columns-ordering-type-change", "{job}: source.schema: column seq is BIGINT in the run but INT in table "
+                                             "{table}: a key, ordering or partition column cannot change type; cast "
+                                             "it to the table's type", 2,
+         edit=_evolving(set_field("transform.cast", {"seq": "bigint"})), files={"a.csv": ROW}),
+    Case("add-columns-run-lacks-a-column", "{job}: the run lacks column name of table {table} "
+                                           "(target.on_schema_change never drops a column); nothing was written", 3,
+         edit=_evolving(set_field("transform.rename", {"name": "full_name"})), files={"a.csv": ROW}),
     Case("target-folder-holds-files", "{job}: target.path: {project}/lake/notes is not a Delta table but holds "
                                       "other files (readme.txt); point the target at an empty or new folder", 2,
          edit=set_field("target.path", "notes"), files={"a.csv": ROW},
