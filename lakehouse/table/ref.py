@@ -107,6 +107,12 @@ class TableRef:
         entries = folder_entries(spark, location)
         return [] if "_delta_log" in entries else entries
 
+    def location_of(self, spark: SparkSession) -> str:
+        """The table's folder: the path, or a named table's location in the catalog."""
+        if self.path:
+            return self.path
+        return spark.sql(f"DESCRIBE DETAIL {self.sql}").select("location").first()["location"]
+
     def version(self, spark: SparkSession) -> int:
         """The latest committed version."""
         return self.delta(spark).history(1).collect()[0]["version"]

@@ -16,8 +16,8 @@
 * Before any write, the table's columns and types must match the run's, and a target
   folder must be empty, absent or a Delta table (:mod:`lakehouse.write.before`).
 
-:func:`~lakehouse.write.before.state` reads the table once per attempt; the runner decides from it whether the
-run date is loaded already.  :func:`plan` answers what :func:`write` would do, from the
+:func:`~lakehouse.write.before.state` reads the table's log once per attempt; the runner decides from it whether
+the run date is loaded already.  After the commit, the newest few commits are read to find this run's own.  :func:`plan` answers what :func:`write` would do, from the
 same rules, without committing.
 """
 
@@ -34,7 +34,9 @@ from pyspark.sql.types import StructType
 from lakehouse.table import metrics
 from lakehouse._sql import partition_predicate, quote_ident
 from lakehouse.errors import DataError
-from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf, previous_load, runs_in_effect
+from lakehouse.table import log as table_log
+from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf
+from lakehouse.table.log import Commit, TableLog
 from lakehouse.spec.target import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Target
 from lakehouse.table.ref import TableRef
 from lakehouse.write import merge, tombstones
@@ -109,10 +111,10 @@ class Outcome:
 
 def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
     """Commit ``w`` to its table as it was in ``before`` (the runner has decided to load the run date)."""
-    history, delta = before.history, before.delta
+    history, delta = before.log, before.delta
     if delta is not None:
         check_table(w.spark, w.table, w.target, w.columns_schema, delta)
-    load = previous_load(history, w.lineage.job, w.lineage.run_date)
+    load = history.load(w.lineage.job, w.lineage.run_date)
     # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
     # under the same id would be skipped by Delta, so such a reload goes without one.
     settings = lineage_conf(w.lineage, idempotent=not force and load is None)
@@ -131,29 +133,32 @@ def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
             mine = _own_commit(table, w.lineage, after=before.version)
             concurrent = None if mine is not None else _loaded_concurrently(table, w.lineage, before)
         if mine is None:  # Delta skipped it: the same run date was committed concurrently
-            latest = table.history(1).select("version").first()["version"]
-            return Outcome(version=latest, skipped_for_version=concurrent)
+            return Outcome(version=_newest(table, 1)[-1].version, skipped_for_version=concurrent)
     return _outcome(mine, created=before.version is None, planned=done)
 
 
 def _loaded_concurrently(table: DeltaTable, lineage: RunLineage, before: TableState) -> int | None:
     """The version in which a concurrent run loaded this run date since ``before`` (None: none did)."""
-    load = previous_load(table.history(50).collect(), lineage.job, lineage.run_date)
+    load = TableLog(before.log.table, tuple(_newest(table, 50))).load(lineage.job, lineage.run_date)
     newer = load is not None and (before.version is None or load.version > before.version)
     return load.version if newer else None
 
 
-def _own_commit(delta: DeltaTable, lineage: RunLineage, *, after: int | None, look: int = 20):
+def _newest(delta: DeltaTable, n: int) -> list[Commit]:
+    """The ``n`` newest commits, oldest first (Delta's history of the last few: no full log read)."""
+    return table_log.newest(delta.history(n).collect())
+
+
+def _own_commit(delta: DeltaTable, lineage: RunLineage, *, after: int | None, look: int = 20) -> Commit | None:
     """The commit this run made after version ``after`` (None if Delta skipped it), found by run id
     among the newest commits: a concurrent writer may have committed just after it."""
-    rows = delta.history(look).select("version", "operation", "operationMetrics", "userMetadata").collect()
-    for row in rows:
-        if after is not None and row["version"] <= after:
+    commits = _newest(delta, look)
+    for c in reversed(commits):
+        if after is not None and c.version <= after:
             return None
-        found = RunLineage.from_user_metadata(row["userMetadata"])
-        if found is not None and found.run_id == lineage.run_id:
-            return row
-    if len(rows) == look:  # a very busy table: look further back
+        if c.lineage is not None and c.lineage.run_id == lineage.run_id:
+            return c
+    if len(commits) == look:  # a very busy table: look further back
         return _own_commit(delta, lineage, after=after, look=look * 10)
     return None
 
@@ -162,62 +167,62 @@ def plan(w: Write, before: TableState) -> Outcome:
     """What :func:`write` would do to the table as it was in ``before``; commits nothing."""
     if before.delta is not None:
         check_table(w.spark, w.table, w.target, w.columns_schema, before.delta)
-    return _plan(w.target, w, before.history)
+    return _plan(w.target, w, before.log)
 
 
 # ------------------------------------------------------------------ per-mode commits
 
 @singledispatch
-def _commit(target: Target, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome | None:
+def _commit(target: Target, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome | None:
     """Commit ``w``; returns the planned outcome where the commit's metrics do not tell it all."""
     raise NotImplementedError(type(target).__name__)
 
 
 @_commit.register
-def _(target: AppendTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> None:
+def _(target: AppendTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> None:
     with commit_conf(w.spark, settings):
-        _save(w, w.df, "append", create=not history)
+        _save(w, w.df, "append", create=not history.commits)
 
 
 @_commit.register
-def _(target: OverwriteTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
+def _(target: OverwriteTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome:
     replaced = _plan(target, w, history)
-    if history and replaced.inserted == 0:
+    if history.commits and replaced.inserted == 0:
         raise DataError(f"the run has no rows: overwrite would empty table {w.table}; nothing was written")
     with commit_conf(w.spark, settings):
-        _save(w, w.df, "overwrite", create=not history)
+        _save(w, w.df, "overwrite", create=not history.commits)
     return replaced
 
 
 @_commit.register
-def _(target: ReplacePartitionsTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
+def _(target: ReplacePartitionsTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome:
     replaced = _plan(target, w, history)
-    where = partition_predicate(target.partition_by, w.partitions) if history else None
+    where = partition_predicate(target.partition_by, w.partitions) if history.commits else None
     with commit_conf(w.spark, settings):
-        _save(w, w.df, "overwrite", create=not history, replace_where=where)
+        _save(w, w.df, "overwrite", create=not history.commits, replace_where=where)
     return replaced
 
 
 @_commit.register
-def _(target: MergeTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
+def _(target: MergeTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome:
     m = target.merge
     classified, planned, graves = _classify(w, history)
     try:
-        if planned.tombstones and history:  # before the commit: a crash in between leaves none in effect
+        if planned.tombstones and history.commits:  # before the commit: a crash in between leaves none in effect
             tombstones.append(w.spark, graves, classified, m, w.lineage)
         with commit_conf(w.spark, settings):
-            if history:
+            if history.commits:
                 merge.execute(delta, classified, m, target.partition_by, planned.partitions)
             else:
                 _save(w, merge.changes(classified).select(*map(quote_ident, w.columns)), "append", create=True)
-        if planned.tombstones and not history:  # a new table: its folder must hold only the table first
+        if planned.tombstones and not history.commits:  # a new table: its folder must hold only the table first
             tombstones.append(w.spark, tombstones.location(w.spark, w.table), classified, m, w.lineage)
     finally:
         classified.unpersist()
     return Outcome(tombstones=planned.tombstones)
 
 
-def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, TableRef | None]:
+def _classify(w: Write, history: TableLog) -> tuple[DataFrame, merge.MergePlan, TableRef | None]:
     """The increment classified by the merge rules (cached: unpersist it), its plan and the tombstone table.
 
     Keys are looked up in the increment's partitions; keys not found there are looked up
@@ -226,7 +231,7 @@ def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, Tabl
     """
     m, partition_by = w.target.merge, w.target.partition_by
     matched, cached = w.df, []
-    if history:
+    if history.commits:
         stored = w.table.read(w.spark.read)
         if partition_by:
             local = in_partitions(side(), partition_by, w.partitions)
@@ -238,12 +243,12 @@ def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, Tabl
                 merge.match(elsewhere, others, m))
         else:
             matched = merge.match(w.df, stored, m)
-    graves = tombstones.location(w.spark, w.table) if m.keeps_tombstones and history else None
+    graves = tombstones.location(w.spark, w.table) if m.keeps_tombstones and history.commits else None
     live = None
     if graves is not None:
         live = tombstones.live(w.spark, graves, m, run_date=w.lineage.run_date,
                                days=m.tombstone_days or w.retention_days,
-                               runs_in_effect=runs_in_effect(history), key_ranges=w.key_ranges)
+                               runs_in_effect=history.runs_in_effect(), key_ranges=w.key_ranges)
     classified = merge.classify(matched, m, partition_by, tombstones=live).cache()
     try:
         counts = merge.plan(classified, m, partition_by)
@@ -271,43 +276,43 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
 
 # ------------------------------------------------------------------------- outcomes
 
-def _outcome(commit, *, created: bool, planned: Outcome | None) -> Outcome:
+def _outcome(commit: Commit, *, created: bool, planned: Outcome | None) -> Outcome:
     """The run's outcome from its commit's operation metrics (a WRITE does not report replaced rows)."""
-    values = metrics.normalise(commit["operation"], commit["operationMetrics"] or {})
+    values = metrics.normalise(commit.operation, commit.metrics)
     if planned is not None and values["deleted"] is None:
         values["deleted"] = planned.deleted
     rows = {k: values[k] or 0 for k in ("inserted", "updated", "deleted")}
-    return Outcome(version=commit["version"], created=created, files_added=values["files_added"],
+    return Outcome(version=commit.version, created=created, files_added=values["files_added"],
                    files_removed=values["files_removed"], tombstones=planned.tombstones if planned else 0, **rows)
 
 
 @singledispatch
-def _plan(target: Target, w: Write, history: list) -> Outcome:
+def _plan(target: Target, w: Write, history: TableLog) -> Outcome:
     raise NotImplementedError(type(target).__name__)
 
 
 @_plan.register
-def _(target: AppendTarget, w: Write, history: list) -> Outcome:
-    return Outcome(inserted=w.df.count(), created=not history)
+def _(target: AppendTarget, w: Write, history: TableLog) -> Outcome:
+    return Outcome(inserted=w.df.count(), created=not history.commits)
 
 
 @_plan.register
-def _(target: OverwriteTarget, w: Write, history: list) -> Outcome:
-    deleted = w.table.read(w.spark.read).count() if history else 0
-    return Outcome(inserted=w.df.count(), deleted=deleted, created=not history)
+def _(target: OverwriteTarget, w: Write, history: TableLog) -> Outcome:
+    deleted = w.table.read(w.spark.read).count() if history.commits else 0
+    return Outcome(inserted=w.df.count(), deleted=deleted, created=not history.commits)
 
 
 @_plan.register
-def _(target: ReplacePartitionsTarget, w: Write, history: list) -> Outcome:
-    if not history:
+def _(target: ReplacePartitionsTarget, w: Write, history: TableLog) -> Outcome:
+    if not history.commits:
         return Outcome(inserted=w.df.count(), created=True)
     replaced = w.table.read(w.spark.read).filter(partition_predicate(target.partition_by, w.partitions))
     return Outcome(inserted=w.df.count(), deleted=replaced.count())
 
 
 @_plan.register
-def _(target: MergeTarget, w: Write, history: list) -> Outcome:
+def _(target: MergeTarget, w: Write, history: TableLog) -> Outcome:
     classified, planned, _ = _classify(w, history)
     classified.unpersist()
     return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted,
-                   tombstones=planned.tombstones, created=not history)
+                   tombstones=planned.tombstones, created=not history.commits)
