@@ -45,7 +45,7 @@ def test_as_of_each_commit_timestamp(spark, audit_table):
 def test_as_of_refuses_unknown_versions_and_ambiguous_requests(spark, audit_table):
     with pytest.raises(TableError, match=r"version 7 of .* does not exist \(versions 0 to 2\)"):
         audit.as_of(spark, audit_table.path, version=7)
-    with pytest.raises(LakehouseError, match="exactly one of a version or a timestamp"):
+    with pytest.raises(LakehouseError, match="only one of a version, a timestamp or a run date"):
         audit.as_of(spark, audit_table.path, version=1, timestamp="2024-01-01")
     with pytest.raises(TableError, match="no Delta table at"):
         audit.as_of(spark, audit_table.path + "-missing", version=0)

@@ -22,10 +22,10 @@ def test_history_table(cli, audit_table):
     code, out, _ = cli("history", audit_table.path)
     lines = out.splitlines()
     assert code == 0
-    assert lines[0].split() == ["version", "timestamp", "operation", "inserted", "updated", "deleted", "+files",
-                                "-files", "job", "run_date", "run_id", "readable", "source_files", "schema"]
+    assert lines[0].split() == ["version", "timestamp", "operation", "inserted", "updated", "deleted", "filtered",
+                                "+files", "-files", "job", "run_date", "run_id", "readable", "source", "reason", "schema"]
     assert [line.split()[0] for line in lines[2:]] == ["2", "1", "0"]
-    assert lines[3].split()[3:] == ["MERGE", "1", "1", "1", "2", "2", "things", "2024-01-02", "run-2024-01-02",
+    assert lines[3].split()[3:] == ["MERGE", "1", "1", "1", "0", "2", "2", "things", "2024-01-02", "run-2024-01-02",
                                     "true", "2024-01-02/part-1.csv"]
 
 

@@ -8,7 +8,7 @@ Example::
 
     >>> from lakehouse.audit.shell import *
     >>> history("data/lake/orders").show()
-    >>> as_of("data/lake/orders", timestamp="2024-03-02").show()
+    >>> as_of("data/lake/orders", run_date="2024-03-02").show()
     >>> diff("data/lake/orders", 0, 2, keys=["order_id"]).show(truncate=False)
     >>> record_history("data/lake/orders", order_id=1003).show(truncate=False)
     >>> restore("data/lake/orders", version=1, confirm=True).show()
@@ -29,9 +29,11 @@ __all__ = ["as_of", "diff", "history", "record_history", "restore"]
 
 
 
-def as_of(table: str, version: int | None = None, timestamp: str | dt.datetime | dt.date | None = None) -> DataFrame:
-    """The table as of a version or a timestamp (naive times are in the session time zone)."""
-    return audit.as_of(_spark(), table, version=version, timestamp=timestamp)
+def as_of(table: str, version: int | None = None, timestamp: str | dt.datetime | dt.date | None = None,
+          run_date: str | dt.date | None = None) -> DataFrame:
+    """The table as of a version, a commit time (naive times are in the session time zone) or the load of a
+    run date; nothing: the latest version."""
+    return audit.as_of(_spark(), table, version=version, timestamp=timestamp, run_date=run_date)
 
 
 def history(table: str, limit: int | None = None) -> DataFrame:
@@ -39,10 +41,11 @@ def history(table: str, limit: int | None = None) -> DataFrame:
     return audit.history(_spark(), table, limit)
 
 
-def diff(table: str, start: int, end: int | None = None, keys: Sequence[str] | None = None,
-         **key: Any) -> DataFrame:
-    """Net changes per key from version ``start`` to ``end``; ``order_id=1003`` keeps one key."""
-    return audit.changes(_spark(), table, start, end, keys=keys, key_filter=key or None)
+def diff(table: str, start: int | None = None, end: int | None = None, keys: Sequence[str] | None = None,
+         run_date: str | dt.date | None = None, **key: Any) -> DataFrame:
+    """Net changes per key from version ``start`` to ``end``, or of the load of ``run_date``;
+    ``order_id=1003`` keeps one key."""
+    return audit.changes(_spark(), table, start, end, keys=keys, key_filter=key or None, run_date=run_date)
 
 
 def record_history(table: str, **key: Any) -> DataFrame:
@@ -51,10 +54,12 @@ def record_history(table: str, **key: Any) -> DataFrame:
 
 
 def restore(table: str, version: int | None = None, timestamp: str | dt.datetime | dt.date | None = None,
-            confirm: bool = False, reason: str = "") -> DataFrame:
-    """Restore to a version or timestamp (needs ``confirm=True``); returns the new history row."""
+            confirm: bool = False, reason: str = "", run_date: str | dt.date | None = None) -> DataFrame:
+    """Restore to a version or timestamp, or to the version before the load of ``run_date`` (needs
+    ``confirm=True``); returns the new history row."""
     spark = _spark()
-    audit.restore(spark, table, version=version, timestamp=timestamp, confirm=confirm, reason=reason)
+    audit.restore(spark, table, version=version, timestamp=timestamp, run_date=run_date, confirm=confirm,
+                  reason=reason)
     return audit.history(spark, table, 1)
 
 

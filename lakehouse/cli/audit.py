@@ -1,8 +1,11 @@
 """The audit subcommands of ``lakehouse``: history, show, diff, restore, vacuum.
 
 :func:`add_audit_commands` registers them; each handler loads the profile (for the
-session and the audit window), calls :mod:`lakehouse.audit.read` and prints the result
-with :mod:`lakehouse.cli.render`.  Spark is imported only when a command runs.
+session, the audit window and the time zone of relative run dates), calls
+:mod:`lakehouse.audit.read` and prints the result with :mod:`lakehouse.cli.render`.
+``show`` and ``diff`` print one line on stderr naming the versions they read.  A
+``--run-date`` (``YYYY-MM-DD``, ``today``, ``yesterday``, ``today-N``) is checked before Spark
+starts.  Spark is imported only when a command runs.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ import datetime as dt
 import decimal
 import os
 
+import sys
+
 from lakehouse.cli.support import positive_int, spark_for
-from lakehouse.errors import LakehouseError, TableError
+from lakehouse.errors import LakehouseError, TableError, UsageError
+from lakehouse.spec.dates import resolve_run_date
 from lakehouse.spec.load import CONF_DIR_ENV, load_profile, load_project
 from lakehouse.spec.profile import Profile, is_uri
 from lakehouse.spec.project import ProjectNotFound
@@ -38,18 +44,22 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=positive_int, metavar="N", help="only the N newest versions")
     p.set_defaults(handler=_history)
 
-    p = sub.add_parser("show", parents=[common, output], help="rows of the table as of a version or time")
-    when = p.add_mutually_exclusive_group(required=True)
+    p = sub.add_parser("show", parents=[common, output],
+                       help="rows of the table as of a version, a commit time or a run date (default: the latest)")
+    when = p.add_mutually_exclusive_group()
     when.add_argument("--version", type=int, metavar="N")
-    when.add_argument("--as-of", metavar="TIMESTAMP",
-                      help="ISO 8601; without an offset it is read in the Spark session time zone")
+    when.add_argument("--as-of", metavar="TIMESTAMP", help="the last version committed at or before it; ISO 8601, "
+                                                           "without an offset read in the Spark session time zone")
+    when.add_argument("--run-date", metavar="DATE", help="the version the load of this run date made")
     p.add_argument("--where", metavar="EXPR", help="Spark SQL condition on the rows")
     p.add_argument("--limit", type=positive_int, default=20, metavar="N", help="at most N rows (default 20)")
     p.set_defaults(handler=_show)
 
-    p = sub.add_parser("diff", parents=[common, output, key], help="changed rows between two versions")
-    p.add_argument("--from", dest="start", type=int, required=True, metavar="N")
+    p = sub.add_parser("diff", parents=[common, output, key],
+                       help="changed rows between two versions, or what one version or one run date's load changed")
+    p.add_argument("--from", dest="start", type=int, metavar="N", help="default: the version before --to")
     p.add_argument("--to", dest="end", type=int, metavar="M", help="default: the latest version")
+    p.add_argument("--run-date", metavar="DATE", help="what the load of this run date changed (not with --from/--to)")
     p.add_argument("--keys", metavar="COL,...", help="key columns (default: the --key columns or the "
                                                     "keys recorded by the table's merge job)")
     p.add_argument("--method", choices=("auto", "cdf", "snapshot"), default="auto",
@@ -60,8 +70,10 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     when = p.add_mutually_exclusive_group(required=True)
     when.add_argument("--version", type=int, metavar="N")
     when.add_argument("--as-of", metavar="TIMESTAMP")
+    when.add_argument("--run-date", metavar="DATE", help="undo the load of this run date: restore the version before it")
     p.add_argument("--yes", action="store_true", help="confirm: the current data is replaced")
-    p.add_argument("--reason", default="", help="recorded in the commit's lineage")
+    p.add_argument("--reason", default="", help="recorded in the commit's lineage (default with --run-date: "
+                                                "'undo the load of run date DATE (version N)')")
     p.set_defaults(handler=_restore)
 
     p = sub.add_parser("vacuum", parents=[common], help="delete files older versions no longer need")
@@ -74,30 +86,20 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
 # --------------------------------------------------------------------------- handlers
 
 def _history(args: argparse.Namespace) -> int:
-    from pyspark.sql import functions as F
-
     from lakehouse.audit import read as audit
 
-    spark, ref, _ = _open(args)
+    spark, ref, _, _ = _open(args)
     if args.key:
         df = audit.record_history(spark, ref, _key_values(spark, ref, args.key))
         if args.format == "table":
             row_keys = df.columns[1:df.columns.index("timestamp")]  # a history table's valid_from
             df = df.select("version", *row_keys, _iso("timestamp"), "operation", "change",
-                           _change_text(df).alias("values"),
-                           "job", "run_date", "run_id")
+                           _change_text(df).alias("values"), "job", "run_date", "run_id")
+        _print(df, args.format)
+    elif args.format == "table":
+        print(_history_table(audit.history(spark, ref, args.limit)))
     else:
-        df = audit.history(spark, ref, args.limit)
-        if args.format == "table":
-            restored = F.concat(F.lit(" to v"), F.col("restored_version").cast("string"))
-            sources = F.transform("source_files", lambda f: F.regexp_extract(f, r"[^/]*/[^/]*$", 0))
-            df = df.select("version", _iso("timestamp"),
-                           F.concat("operation", F.coalesce(restored, F.lit(""))).alias("operation"),
-                           F.col("rows_inserted").alias("inserted"), F.col("rows_updated").alias("updated"),
-                           F.col("rows_deleted").alias("deleted"), F.col("files_added").alias("+files"),
-                           F.col("files_removed").alias("-files"), "job", "run_date", "run_id", "readable",
-                           F.array_join(sources, ", ").alias("source_files"), _schema_text("schema_changes"))
-    _print(df, args.format)
+        _print(audit.history(spark, ref, args.limit), args.format)
     return 0
 
 
@@ -112,47 +114,86 @@ def _schema_text(name: str):
     return F.coalesce(F.array_join(F.transform(name, text), ", "), F.lit("")).alias("schema")
 
 
+def _history_table(df) -> str:
+    """The history as aligned columns: a restore's target and reason, the rows a job's filters removed,
+    and what it read (its source files, or the versions of its Delta source)."""
+    import json
+
+    from pyspark.sql import functions as F
+
+    from lakehouse.cli.render import table, text_rows
+    from lakehouse.table.lineage import SourceVersions
+
+    restored = F.concat(F.lit(" to v"), F.col("restored_version").cast("string"))
+    files = F.array_join(F.transform("source_files", lambda f: F.regexp_extract(f, r"[^/]*/[^/]*$", 0)), ", ")
+    shown = df.select("version", _iso("timestamp"), F.concat("operation", F.coalesce(restored, F.lit(""))),
+                      "rows_inserted", "rows_updated", "rows_deleted", "rows_filtered_out", "files_added",
+                      "files_removed", "job", "run_date", "run_id", "readable", files, "source_versions",
+                      F.coalesce("restore_reason", F.lit("")), _schema_text("schema_changes"))
+    _, rows = text_rows(shown)
+    for row in rows:  # the source: a Delta source's versions, worded in one place, else the files
+        versions = row.pop(14)
+        if versions is not None:
+            row[13] = SourceVersions(**json.loads(versions)).describe()
+    columns = ["version", "timestamp", "operation", "inserted", "updated", "deleted", "filtered", "+files", "-files",
+               "job", "run_date", "run_id", "readable", "source", "reason", "schema"]
+    return table(columns, rows, [name in ("version", "inserted", "updated", "deleted", "filtered", "+files", "-files")
+                                 for name in columns])
+
+
 def _show(args: argparse.Namespace) -> int:
     from pyspark.errors import AnalysisException, ParseException
 
     from lakehouse.audit import read as audit
+    from lakehouse.cli.render import render
     from lakehouse.errors import spark_message
 
-    spark, ref, _ = _open(args)
-    df = audit.as_of(spark, ref, version=args.version, timestamp=args.as_of)
+    spark, ref, _, run_date = _open(args)
+    snapshot = audit.at(spark, ref, version=args.version, timestamp=args.as_of, run_date=run_date)
+    df = snapshot.df
     if args.where:
         try:
             df = df.filter(args.where)
         except (AnalysisException, ParseException) as exc:
             raise LakehouseError(f"--where {args.where!r}: {spark_message(exc)}") from None
-    _print(df.orderBy(df.columns[0]), args.format, limit=args.limit)
+    text = render(df.orderBy(df.columns[0]), args.format, limit=args.limit)
+    print(snapshot.description, file=sys.stderr)
+    if text:
+        print(text)
     return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
     from lakehouse.audit import read as audit
+    from lakehouse.cli.render import render
 
-    spark, ref, _ = _open(args)
+    spark, ref, _, run_date = _open(args)
     keys = [k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None
-    df = audit.changes(spark, ref, args.start, args.end, keys=keys,
-                       key_filter=_key_values(spark, ref, args.key) or None, method=args.method)
+    found = audit.compare(spark, ref, args.start, args.end, keys=keys,
+                          key_filter=_key_values(spark, ref, args.key) or None, method=args.method, run_date=run_date)
+    df = found.df
     key_cols = df.columns[:df.columns.index("change")]
     df = df.orderBy(*key_cols)
     if args.format == "table":
         df = df.select(*key_cols, "change", _change_text(df).alias("values"))
-    _print(df, args.format)
+    text = render(df, args.format)
+    print(found.description, file=sys.stderr)
+    if text:
+        print(text)
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
     from lakehouse.audit import read as audit
 
-    spark, ref, _ = _open(args)
+    spark, ref, _, run_date = _open(args)
     if not args.yes:
         raise LakehouseError(f"restore replaces the current data of {ref}; add --yes to confirm")
-    done = audit.restore(spark, ref, version=args.version, timestamp=args.as_of, confirm=True, reason=args.reason)
+    done = audit.restore(spark, ref, version=args.version, timestamp=args.as_of, run_date=run_date, confirm=True,
+                         reason=args.reason)
     m = done.metrics
-    print(f"restored {done.table} to version {done.restored_version}: new version {done.version} "
+    undone = f", before the load of run date {run_date} (version {done.undone})" if done.undone is not None else ""
+    print(f"restored {done.table} to version {done.restored_version}{undone}: new version {done.version} "
           f"(run {done.run_id}; {m['num_restored_files']} files restored, {m['num_removed_files']} removed)")
     return 0
 
@@ -160,7 +201,7 @@ def _restore(args: argparse.Namespace) -> int:
 def _vacuum(args: argparse.Namespace) -> int:
     from lakehouse.audit import read as audit
 
-    spark, ref, profile = _open(args)
+    spark, ref, profile, _ = _open(args)
     done = audit.vacuum(spark, ref, args.retain_hours, audit_window_days=profile.audit.retention_days,
                         force=args.force)
     deleted = "" if done.deleted_files is None else f"; {done.deleted_files} files deleted"
@@ -171,12 +212,19 @@ def _vacuum(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- helpers
 
 def _open(args: argparse.Namespace):
-    """The session, the table the command names, and the profile (for the audit window)."""
+    """The session, the table the command names, the profile (for the audit window) and the ``--run-date``
+    (None when not given), checked before Spark starts."""
     from lakehouse.table.ref import TableRef
 
     ref = TableRef.parse(args.table)  # a relative path is relative to the current folder; the
     profile = _profile(args, ref)       # audit functions check that the table exists
-    return spark_for(profile, args), ref, profile
+    run_date = None
+    if getattr(args, "run_date", None) is not None:  # only show, diff and restore have the option
+        try:
+            run_date = resolve_run_date(args.run_date, profile.time_zone).isoformat()
+        except ValueError as exc:
+            raise UsageError(f"argument --run-date: {exc}") from None
+    return spark_for(profile, args), ref, profile, run_date
 
 
 def _profile(args: argparse.Namespace, ref) -> Profile:

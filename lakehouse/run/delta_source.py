@@ -8,7 +8,7 @@ and the target's (read once by the runner):
   ``_commit_timestamp`` of the version), so a job switches between ``snapshot`` and ``changes``
   without touching its transforms or its target.
 * ``changes`` reads the change data feed of the versions after the newest one the job's loads
-  still in effect in the target read (:func:`lakehouse.table.lineage.consumed_through`) up to the
+  still in effect in the target read (:meth:`lakehouse.table.log.TableLog.consumed_through`) up to the
   source's latest version; the first load reads from version 0.  A forced re-run of a loaded date
   reads the range that load read.  No new version is an empty range, not an error.
 
@@ -30,7 +30,9 @@ from lakehouse.errors import DataError, SpecError, spark_message
 from lakehouse.failures import CHANGE_DATA_RECOVERY
 from lakehouse.run.sources import SourceData
 from lakehouse.spec.source import DeltaSource
-from lakehouse.table.lineage import SourceVersions, consumed_through, previous_load
+from lakehouse.table import log as table_log
+from lakehouse.table.lineage import SourceVersions
+from lakehouse.table.log import Commit, TableLog
 from lakehouse.table.ref import TableRef
 
 CHANGE_COLUMNS = StructType([StructField("_change_type", StringType()), StructField("_commit_version", LongType()),
@@ -40,13 +42,13 @@ FIRST_VERSION = 0
 """Where the first ``changes`` load of a job starts: the source's whole history."""
 
 
-def read_delta(spark: SparkSession, source: DeltaSource, ref: TableRef, target_history: list, job: str,
+def read_delta(spark: SparkSession, source: DeltaSource, ref: TableRef, target_history: TableLog, job: str,
                run_date: str, *, force: bool) -> tuple[SourceData, SourceVersions]:
     """Decide the versions to read (see the module docstring), then read them, cached and counted."""
     delta = ref.delta_or_none(spark)
     if delta is None:
         raise DataError(f"{_field(source)}: no Delta table at {ref} (run the job that writes it first)")
-    history = delta.history().select("version", "timestamp").orderBy("version").collect()
+    history = table_log.read(spark, ref, exists=True).commits
     table_id = spark.sql(f"DESCRIBE DETAIL {ref.sql}").select("id").first()["id"]
     if source.read == "snapshot":
         versions = SourceVersions(table=str(ref), table_id=table_id, read="snapshot",
@@ -63,17 +65,17 @@ def read_delta(spark: SparkSession, source: DeltaSource, ref: TableRef, target_h
     return SourceData(df=cached, cached=cached, files=[], rows_read=rows, malformed=0), versions
 
 
-def range_taken(versions: SourceVersions | None, target_history: list, job: str) -> bool:
+def range_taken(versions: SourceVersions | None, target_history: TableLog, job: str) -> bool:
     """A ``changes`` range no longer starts right after what ``job``'s loads in effect read: a concurrent
     run of the job committed a range meanwhile (the runner checks this before it retries a commit)."""
     if versions is None or versions.read != "changes":
         return False
-    consumed = consumed_through(target_history, job, versions.table_id)
+    consumed = target_history.consumed_through(job, versions.table_id)
     return (FIRST_VERSION - 1 if consumed is None else consumed) != versions.from_version - 1
 
 
-def _snapshot_version(spark: SparkSession, source: DeltaSource, ref: TableRef, history: list) -> int:
-    first, latest = history[0]["version"], history[-1]["version"]
+def _snapshot_version(spark: SparkSession, source: DeltaSource, ref: TableRef, history: tuple[Commit, ...]) -> int:
+    first, latest = history[0].version, history[-1].version
     if source.as_of is None:
         return latest
     if source.as_of.version is not None:
@@ -81,23 +83,24 @@ def _snapshot_version(spark: SparkSession, source: DeltaSource, ref: TableRef, h
             raise DataError(f"source.as_of.version: table {ref} holds versions {first} to {latest} in its log, "
                             f"not {source.as_of.version}")
         return source.as_of.version
-    stamps = spark.createDataFrame([(r["version"], r["timestamp"]) for r in history], "version LONG, ts TIMESTAMP")
-    found = stamps.where(F.col("ts") <= F.lit(source.as_of.timestamp).cast("timestamp")).agg(F.max("version")).first()
-    if found[0] is None:
+    at = spark.range(1).select(F.unix_millis(F.lit(source.as_of.timestamp).cast("timestamp"))).first()[0]
+    found = [c.version for c in history if c.millis <= at]  # the text as Spark reads it: the session time zone
+    if not found:
+        committed = spark.range(1).select(F.timestamp_millis(F.lit(history[0].millis)).cast("string")).first()[0]
         raise DataError(f"source.as_of.timestamp: {source.as_of.timestamp} is before the oldest version in the log "
-                        f"of table {ref} (version {first}, committed {history[0]['timestamp']})")
-    return found[0]
+                        f"of table {ref} (version {first}, committed {committed})")
+    return max(found)
 
 
-def _changes_range(ref: TableRef, table_id: str, history: list, target_history: list, job: str, run_date: str,
-                   *, force: bool) -> SourceVersions:
-    latest, oldest = history[-1]["version"], history[0]["version"]
-    load = previous_load(target_history, job, run_date)
+def _changes_range(ref: TableRef, table_id: str, history: tuple[Commit, ...], target_history: TableLog, job: str,
+                   run_date: str, *, force: bool) -> SourceVersions:
+    latest, oldest = history[-1].version, history[0].version
+    load = target_history.load(job, run_date)
     again = load.lineage.source_versions if force and load is not None and load.in_effect else None
     if again is not None and again.read == "changes" and again.table_id == table_id:
         start, end = again.from_version, again.to_version  # a forced re-run reads the same range
     else:
-        consumed = consumed_through(target_history, job, table_id)
+        consumed = target_history.consumed_through(job, table_id)
         start, end = (FIRST_VERSION if consumed is None else consumed + 1), latest
         if start > latest + 1:
             raise DataError(f"source: this job has read table {ref} up to version {consumed}, but the table's "
@@ -110,13 +113,13 @@ def _changes_range(ref: TableRef, table_id: str, history: list, target_history: 
 
 
 def _frame(spark: SparkSession, delta: DeltaTable, ref: TableRef, versions: SourceVersions,
-           history: list) -> DataFrame:
+           history: tuple[Commit, ...]) -> DataFrame:
     if versions.read == "snapshot":  # the rows of one version, as the inserts of that version
-        committed = next(r["timestamp"] for r in history if r["version"] == versions.to_version)
+        committed = next(c.millis for c in history if c.version == versions.to_version)
         return ref.read(spark.read.option("versionAsOf", versions.to_version)).select(
             "*", F.lit("insert").alias("_change_type"),
             F.lit(versions.to_version).cast("long").alias("_commit_version"),
-            F.lit(committed).cast("timestamp").alias("_commit_timestamp"))
+            F.timestamp_millis(F.lit(committed)).alias("_commit_timestamp"))
     if versions.empty:  # Delta refuses a start version after the latest: the feed's shape, without rows
         schema = StructType([*delta.toDF().schema.fields, *CHANGE_COLUMNS.fields])
         return spark.createDataFrame([], schema)

@@ -39,7 +39,6 @@ from lakehouse.run.summary import RunSummary
 from lakehouse.session import isolated
 from lakehouse.spec.job import JobSpec
 from lakehouse.spec.profile import Profile
-from lakehouse.table.lineage import last_loaded_date
 from lakehouse.table.ref import TableRef
 from lakehouse.write import before as before_write
 
@@ -109,8 +108,7 @@ def plan(jobs: list[Job], dates: dict[str, list[dt.date]], profile: Profile) -> 
 def catch_up_dates(job: Job, profile: Profile, spark: SparkSession, until: dt.date) -> list[dt.date]:
     """Every date after the last one ``job`` loaded (still in effect) up to ``until``; only ``until``
     for a job that never loaded; none when it is up to date."""
-    history = before_write.state(spark, target_table(job.spec.target, profile)).history
-    last = last_loaded_date(history, job.name)
+    last = before_write.state(spark, target_table(job.spec.target, profile)).log.last_loaded_date(job.name)
     first = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else until
     return [first + dt.timedelta(days=n) for n in range((until - first).days + 1)]
 

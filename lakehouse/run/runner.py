@@ -47,7 +47,7 @@ from pyspark.sql.types import BooleanType
 from lakehouse import failures
 from lakehouse._sql import quote_ident
 from lakehouse.errors import ConflictError, DataError, SpecError
-from lakehouse.table.lineage import RunLineage, SourceFile, previous_load
+from lakehouse.table.lineage import RunLineage, SourceFile
 from lakehouse.spec.profile import CommitSettings, Profile, join
 from lakehouse.run import expectations
 from lakehouse.run.quality import Quarantined, require_columns
@@ -104,14 +104,14 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
     loaded = _loaded_version(before, context, files, force=force)
     if loaded is not None:
         if source_ref is not None:
-            summary["source"] = previous_load(before.history, spec.name, context["run_date"]).lineage.source_versions
+            summary["source"] = before.log.load(spec.name, context["run_date"]).lineage.source_versions
         return RunSummary(**summary, rows_read=0, malformed_dropped=0, null_keys_dropped=0, duplicates_resolved=0,
                           outcome=commit.Outcome(version=before.version, skipped_for_version=loaded),
                           seconds=time.monotonic() - started)
     if source_ref is None:
         source, versions = read_source(spark, spec.source, files), None
     else:
-        source, versions = read_delta(spark, spec.source, source_ref, before.history, spec.name,
+        source, versions = read_delta(spark, spec.source, source_ref, before.log, spec.name,
                                       context["run_date"], force=force)
         summary["source"] = versions
     cached = [source.cached]
@@ -173,7 +173,7 @@ def _loaded_version(before: before_write.TableState, context: dict, files: list[
 
     A date loaded from other files fails with a data error naming them, unless ``force``.
     """
-    load = previous_load(before.history, context["job"], context["run_date"])
+    load = before.log.load(context["job"], context["run_date"])
     if load is None or not load.in_effect or force:
         return None
     changed = load.lineage.changed_files(files)
@@ -203,10 +203,10 @@ def _write(w: commit.Write, before: before_write.TableState, settings: CommitSet
                         extra={**context, "stage": "commit"})
             time.sleep(wait)
             before = before_write.state(w.spark, w.table)
-            load = previous_load(before.history, context["job"], context["run_date"])
+            load = before.log.load(context["job"], context["run_date"])
             if load is not None and load.in_effect and not force:  # the other writer loaded this date
                 return commit.Outcome(version=before.version, skipped_for_version=load.version), attempt + 1
-            if not force and range_taken(w.lineage.source_versions, before.history, context["job"]):
+            if not force and range_taken(w.lineage.source_versions, before.log, context["job"]):
                 raise ConflictError("another run of the job read the source's changes meanwhile; run again to "
                                     "read the changes after it") from None
     raise AssertionError("not reached")

@@ -5,8 +5,7 @@ Delta takes a commit's ``userMetadata`` and its idempotency key
 sets them for exactly one commit and puts the previous values back afterwards,
 so they never leak into another write.
 
-:func:`previous_load` and :func:`runs_in_effect` read lineage back from a table's
-history (its commits, newest first), taking RESTOREs into account.
+:mod:`lakehouse.table.log` reads lineage back from a table's log, taking RESTOREs into account.
 """
 
 from __future__ import annotations
@@ -170,66 +169,3 @@ def lineage_conf(lineage: RunLineage, *, idempotent: bool) -> dict[str, str]:
     if idempotent:
         settings |= {TXN_APP_ID: lineage.txn_app_id, TXN_VERSION: "0"}
     return settings
-
-
-# ------------------------------------------------------------ lineage in a table's history
-
-@dataclass(frozen=True)
-class Load:
-    """The latest commit of a job for one run date, whether a RESTORE undid it since, and its lineage."""
-
-    version: int
-    in_effect: bool
-    lineage: RunLineage
-
-
-def previous_load(history: list, job: str, run_date: str) -> Load | None:
-    """Find the latest commit of ``job`` for ``run_date`` in ``history`` (newest first)."""
-    for i, row in enumerate(history):
-        found = RunLineage.from_user_metadata(row["userMetadata"])
-        if found and (found.job, found.run_date) == (job, run_date):
-            return Load(version=row["version"], in_effect=not _undone(history, i), lineage=found)
-    return None
-
-
-def last_loaded_date(history: list, job: str) -> str | None:
-    """The latest run date ``job`` loaded in ``history`` that no RESTORE undid (None: none)."""
-    found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
-    return max((lineage.run_date for i, lineage in found if lineage and lineage.job == job
-                and not _undone(history, i)), default=None)
-
-
-def consumed_through(history: list, job: str, table_id: str) -> int | None:
-    """The newest version of Delta table ``table_id`` that the loads of ``job`` still in effect in
-    ``history`` read (a snapshot counts as read through its version); None when there is none."""
-    found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
-    versions = [lineage.source_versions.to_version for i, lineage in found
-                if lineage and lineage.job == job and lineage.source_versions
-                and lineage.source_versions.table_id == table_id and not _undone(history, i)]
-    return max(versions, default=None)
-
-
-def runs_in_effect(history: list) -> set[str]:
-    """Run ids of the lakehouse commits in ``history`` that no later RESTORE undid."""
-    found = ((i, RunLineage.from_user_metadata(row["userMetadata"])) for i, row in enumerate(history))
-    return {lineage.run_id for i, lineage in found if lineage and not _undone(history, i)}
-
-
-def recorded_runs(history: list) -> set[str]:
-    """Run ids of all lakehouse commits in ``history``, undone or not."""
-    found = (RunLineage.from_user_metadata(row["userMetadata"]) for row in history)
-    return {lineage.run_id for lineage in found if lineage}
-
-
-def _undone(history: list, i: int) -> bool:
-    """A RESTORE newer than ``history[i]`` went back to a version before it."""
-    version = history[i]["version"]
-    return any(_restored_to(later) is not None and _restored_to(later) < version for later in history[:i])
-
-
-def _restored_to(commit) -> int | None:
-    """The version a RESTORE commit went back to (None for other commits, or a restore by time)."""
-    parameters = commit["operationParameters"] or {}
-    if commit["operation"] != "RESTORE" or not parameters.get("version"):  # Delta's own map, not a spec
-        return None
-    return int(parameters["version"])

@@ -128,10 +128,16 @@ class TableRef:
         elif self.location:
             base = self.location
         elif self.exists(spark):
-            base = self.delta(spark).detail().select("location").first()["location"]
+            base = self.location_of(spark)
         else:
             return None
         return TableRef(path=f"{base.rstrip('/')}/{folder}")
+
+    def location_of(self, spark: SparkSession) -> str:
+        """The table's folder: the path, or a named table's location in the catalog."""
+        if self.path:
+            return self.path
+        return spark.sql(f"DESCRIBE DETAIL {self.sql}").select("location").first()["location"]
 
     def version(self, spark: SparkSession) -> int:
         """The latest committed version."""

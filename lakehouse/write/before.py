@@ -1,6 +1,6 @@
 """The table as a write finds it: read once per attempt, and checked before anything is written.
 
-* :func:`state` reads the table's history once; a folder that holds files but no Delta
+* :func:`state` reads the table's log once (:func:`lakehouse.table.log.read`); a folder that holds files but no Delta
   table is refused (the job would turn it into a table, and a later vacuum would delete
   its files).
 * :func:`check_change_columns`: a table with the change data feed cannot hold its reserved columns.
@@ -18,25 +18,31 @@ from pyspark.sql.types import StructType
 
 from lakehouse.errors import SpecError
 from lakehouse.spec.target import MergeTarget, Target
+from lakehouse.table import log
+from lakehouse.table.log import TableLog
 from lakehouse.table.ref import TableRef
 from lakehouse.write.evolve import TYPE_WIDENING, SchemaPlan, check, compare
 
 
 @dataclass(frozen=True)
 class TableState:
-    """The table as one attempt of a write saw it: its commits (newest first) and the loaded DeltaTable
-    (empty and None when it does not exist yet).  Read once per attempt; every later step uses it."""
+    """The table as one attempt of a write saw it: its log and the loaded DeltaTable (no commits and
+    None when it does not exist yet).  Read once per attempt; every later step uses it."""
 
-    history: list
+    log: TableLog
     delta: DeltaTable | None
 
     @property
     def version(self) -> int | None:
-        return self.history[0]["version"] if self.history else None
+        return self.log.latest
+
+    @property
+    def exists(self) -> bool:
+        return self.delta is not None
 
 
 def state(spark: SparkSession, table: TableRef) -> TableState:
-    """Read ``table``'s history once; refuse a folder that holds files but no Delta table."""
+    """Read ``table``'s log once; refuse a folder that holds files but no Delta table."""
     delta = table.delta_or_none(spark)
     if delta is None:
         strangers = table.foreign_files(spark)
@@ -45,9 +51,8 @@ def state(spark: SparkSession, table: TableRef) -> TableState:
             raise SpecError(f"{table.path or table.location} is not a Delta table but holds other files "
                             f"({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}); "
                             "point the target at an empty or new folder", field=field)
-        return TableState([], None)
-    history = delta.history().select("version", "operation", "operationParameters", "userMetadata").collect()
-    return TableState(history, delta)
+        return TableState(TableLog(str(table)), None)
+    return TableState(log.read(spark, table, exists=True), delta)
 
 
 CHANGE_DATA_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")

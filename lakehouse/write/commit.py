@@ -20,8 +20,8 @@
   :mod:`lakehouse.write.evolve`), and a target folder must be empty, absent or a Delta
   table (:mod:`lakehouse.write.before`).
 
-:func:`~lakehouse.write.before.state` reads the table once per attempt; the runner decides from it whether the
-run date is loaded already.  :func:`plan` answers what :func:`write` would do, from the
+:func:`~lakehouse.write.before.state` reads the table's log once per attempt; the runner decides from it whether
+the run date is loaded already.  After the commit, the newest few commits are read to find this run's own.  :func:`plan` answers what :func:`write` would do, from the
 same rules, without committing.
 """
 
@@ -37,13 +37,14 @@ from pyspark.sql.types import BooleanType, StructField, StructType
 
 from lakehouse._sql import partition_predicate, quote_ident
 from lakehouse.errors import DataError
-from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf, previous_load, runs_in_effect
+from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf
+from lakehouse.table.log import TableLog
 from lakehouse.spec.target import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Scd2Target, \
     Target
 from lakehouse.table.ref import TableRef
 from lakehouse.write import merge, scd2, tombstones
 from lakehouse.write.before import TableState, check_table
-from lakehouse.write.outcome import Outcome, from_commit, loaded_concurrently, own_commit
+from lakehouse.write.outcome import Outcome, from_commit, loaded_concurrently, newest, own_commit
 from lakehouse.write.evolve import SchemaPlan
 from lakehouse.write.order import DELETE_FLAG, in_key_ranges, in_partitions, side
 
@@ -106,12 +107,12 @@ class Write:
 
 def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
     """Commit ``w`` to its table as it was in ``before`` (the runner has decided to load the run date)."""
-    history, delta = before.history, before.delta
+    history, delta = before.log, before.delta
     schema = SchemaPlan()
     if delta is not None:
         schema = check_table(w.spark, w.table, w.target, w.columns_schema, delta)
         w = _evolved(w, schema)
-    load = previous_load(history, w.lineage.job, w.lineage.run_date)
+    load = history.load(w.lineage.job, w.lineage.run_date)
     # A load undone by RESTORE keeps its Delta transaction record: a new idempotency key
     # under the same id would be skipped by Delta, so such a reload goes without one.
     settings = lineage_conf(w.lineage, idempotent=not force and load is None)
@@ -131,8 +132,7 @@ def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
             mine = own_commit(table, w.lineage, after=before.version)
             concurrent = None if mine is not None else loaded_concurrently(table, w.lineage, before)
         if mine is None:  # Delta skipped it: the same run date was committed concurrently
-            latest = table.history(1).select("version").first()["version"]
-            return Outcome(version=latest, skipped_for_version=concurrent)
+            return Outcome(version=newest(table, 1)[-1].version, skipped_for_version=concurrent)
     return replace(from_commit(mine, created=before.version is None, planned=done), schema_changes=schema.changes)
 
 
@@ -150,55 +150,55 @@ def plan(w: Write, before: TableState) -> Outcome:
     if before.delta is not None:
         schema = check_table(w.spark, w.table, w.target, w.columns_schema, before.delta)
         w = _evolved(w, schema)
-    return replace(_plan(w.target, w, before.history), schema_changes=schema.changes)
+    return replace(_plan(w.target, w, before.log), schema_changes=schema.changes)
 
 
 # ------------------------------------------------------------------ per-mode commits
 
 @singledispatch
-def _commit(target: Target, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome | None:
+def _commit(target: Target, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome | None:
     """Commit ``w``; returns the planned outcome where the commit's metrics do not tell it all."""
     raise NotImplementedError(type(target).__name__)
 
 
 @_commit.register
-def _(target: AppendTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> None:
+def _(target: AppendTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> None:
     with commit_conf(w.spark, settings):
-        _save(w, w.df, "append", create=not history)
+        _save(w, w.df, "append", create=not history.commits)
 
 
 @_commit.register
-def _(target: OverwriteTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
+def _(target: OverwriteTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome:
     replaced = _plan(target, w, history)
-    if history and replaced.inserted == 0:
+    if history.commits and replaced.inserted == 0:
         raise DataError(f"the run has no rows: overwrite would empty table {w.table}; nothing was written")
     with commit_conf(w.spark, settings):
-        _save(w, w.df, "overwrite", create=not history)
+        _save(w, w.df, "overwrite", create=not history.commits)
     return replaced
 
 
 @_commit.register
-def _(target: ReplacePartitionsTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
+def _(target: ReplacePartitionsTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome:
     replaced = _plan(target, w, history)
-    where = partition_predicate(target.partition_by, w.partitions) if history else None
+    where = partition_predicate(target.partition_by, w.partitions) if history.commits else None
     with commit_conf(w.spark, settings):
-        _save(w, w.df, "overwrite", create=not history, replace_where=where)
+        _save(w, w.df, "overwrite", create=not history.commits, replace_where=where)
     return replaced
 
 
 @_commit.register
-def _(target: MergeTarget, w: Write, history: list, settings: Conf, delta: Loaded) -> Outcome:
+def _(target: MergeTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome:
     m = target.merge
     classified, planned, graves = _classify(w, history)
     try:
-        if planned.tombstones and history:  # before the commit: a crash in between leaves none in effect
+        if planned.tombstones and history.commits:  # before the commit: a crash in between leaves none in effect
             tombstones.append(w.spark, graves, classified, m, w.lineage)
         with commit_conf(w.spark, settings):
-            if history:
+            if history.commits:
                 merge.execute(delta, classified, m, target.partition_by, planned.partitions, evolve=w.evolve)
             else:
                 _save(w, merge.changes(classified).select(*map(quote_ident, w.columns)), "append", create=True)
-        if planned.tombstones and not history:  # a new table: its folder must hold only the table first
+        if planned.tombstones and not history.commits:  # a new table: its folder must hold only the table first
             tombstones.append(w.spark, tombstones.location(w.spark, w.table), classified, m, w.lineage)
     finally:
         classified.unpersist()
@@ -206,14 +206,14 @@ def _(target: MergeTarget, w: Write, history: list, settings: Conf, delta: Loade
 
 
 @_commit.register
-def _(target: Scd2Target, w: Write, history: list, settings: Conf, delta: Loaded) -> None:
+def _(target: Scd2Target, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> None:
     changes, planned = _rebuild(w, history)
     log = scd2.events_table(w.spark, w.table)  # None: a managed table not created yet, recorded after it
     try:
         if log is not None:  # before the commit: a crash in between leaves none of these events in effect
             scd2.record(w.spark, log, w.df, w.lineage)
         with commit_conf(w.spark, settings):
-            if history:
+            if history.commits:
                 scd2.execute(delta, changes, target.scd2, w.columns_schema.fieldNames(), target.partition_by,
                              planned.partitions, evolve=w.evolve)
             else:
@@ -224,13 +224,13 @@ def _(target: Scd2Target, w: Write, history: list, settings: Conf, delta: Loaded
         changes.unpersist()
 
 
-def _rebuild(w: Write, history: list) -> tuple[DataFrame, scd2.Scd2Plan]:
+def _rebuild(w: Write, history: TableLog) -> tuple[DataFrame, scd2.Scd2Plan]:
     return scd2.rebuild(w.spark, w.table, w.df, w.target.scd2, schema=w.columns_schema,
-                        partition_by=w.target.partition_by, lineage=w.lineage, history_rows=history,
+                        partition_by=w.target.partition_by, lineage=w.lineage, log=history,
                         key_ranges=w.key_ranges)
 
 
-def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, TableRef | None]:
+def _classify(w: Write, history: TableLog) -> tuple[DataFrame, merge.MergePlan, TableRef | None]:
     """The increment classified by the merge rules (cached: unpersist it), its plan and the tombstone table.
 
     Keys are looked up in the increment's partitions; keys not found there are looked up
@@ -239,7 +239,7 @@ def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, Tabl
     """
     m, partition_by = w.target.merge, w.target.partition_by
     matched, cached = w.df, []
-    if history:
+    if history.commits:
         stored = w.table.read(w.spark.read)
         if partition_by:
             local = in_partitions(side(), partition_by, w.partitions)
@@ -251,12 +251,12 @@ def _classify(w: Write, history: list) -> tuple[DataFrame, merge.MergePlan, Tabl
                 merge.match(elsewhere, others, m))
         else:
             matched = merge.match(w.df, stored, m)
-    graves = tombstones.location(w.spark, w.table) if m.keeps_tombstones and history else None
+    graves = tombstones.location(w.spark, w.table) if m.keeps_tombstones and history.commits else None
     live = None
     if graves is not None:
         live = tombstones.live(w.spark, graves, m, run_date=w.lineage.run_date,
                                days=m.tombstone_days or w.retention_days,
-                               runs_in_effect=runs_in_effect(history), key_ranges=w.key_ranges)
+                               runs_in_effect=history.runs_in_effect(), key_ranges=w.key_ranges)
     classified = merge.classify(matched, m, partition_by, tombstones=live).cache()
     try:
         counts = merge.plan(classified, m, partition_by)
@@ -285,39 +285,39 @@ def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_w
 
 
 @singledispatch
-def _plan(target: Target, w: Write, history: list) -> Outcome:
+def _plan(target: Target, w: Write, history: TableLog) -> Outcome:
     raise NotImplementedError(type(target).__name__)
 
 
 @_plan.register
-def _(target: AppendTarget, w: Write, history: list) -> Outcome:
-    return Outcome(inserted=w.df.count(), created=not history)
+def _(target: AppendTarget, w: Write, history: TableLog) -> Outcome:
+    return Outcome(inserted=w.df.count(), created=not history.commits)
 
 
 @_plan.register
-def _(target: OverwriteTarget, w: Write, history: list) -> Outcome:
-    deleted = w.table.read(w.spark.read).count() if history else 0
-    return Outcome(inserted=w.df.count(), deleted=deleted, created=not history)
+def _(target: OverwriteTarget, w: Write, history: TableLog) -> Outcome:
+    deleted = w.table.read(w.spark.read).count() if history.commits else 0
+    return Outcome(inserted=w.df.count(), deleted=deleted, created=not history.commits)
 
 
 @_plan.register
-def _(target: ReplacePartitionsTarget, w: Write, history: list) -> Outcome:
-    if not history:
+def _(target: ReplacePartitionsTarget, w: Write, history: TableLog) -> Outcome:
+    if not history.commits:
         return Outcome(inserted=w.df.count(), created=True)
     replaced = w.table.read(w.spark.read).filter(partition_predicate(target.partition_by, w.partitions))
     return Outcome(inserted=w.df.count(), deleted=replaced.count())
 
 
 @_plan.register
-def _(target: MergeTarget, w: Write, history: list) -> Outcome:
+def _(target: MergeTarget, w: Write, history: TableLog) -> Outcome:
     classified, planned, _ = _classify(w, history)
     classified.unpersist()
     return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted,
-                   tombstones=planned.tombstones, created=not history)
+                   tombstones=planned.tombstones, created=not history.commits)
 
 
 @_plan.register
-def _(target: Scd2Target, w: Write, history: list) -> Outcome:
+def _(target: Scd2Target, w: Write, history: TableLog) -> Outcome:
     changes, planned = _rebuild(w, history)
     changes.unpersist()
-    return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted, created=not history)
+    return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted, created=not history.commits)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from delta.tables import DeltaTable
 
 from lakehouse.table import metrics
-from lakehouse.table.lineage import RunLineage, previous_load
+from lakehouse.table import log as table_log
+from lakehouse.table.lineage import RunLineage
+from lakehouse.table.log import Commit, TableLog
 from lakehouse.write.before import TableState
 from lakehouse.write.evolve import Change
 
@@ -33,31 +35,35 @@ class Outcome:
 
 def loaded_concurrently(table: DeltaTable, lineage: RunLineage, before: TableState) -> int | None:
     """The version in which a concurrent run loaded this run date since ``before`` (None: none did)."""
-    load = previous_load(table.history(50).collect(), lineage.job, lineage.run_date)
+    load = TableLog(before.log.table, tuple(newest(table, 50))).load(lineage.job, lineage.run_date)
     newer = load is not None and (before.version is None or load.version > before.version)
     return load.version if newer else None
 
 
-def own_commit(delta: DeltaTable, lineage: RunLineage, *, after: int | None, look: int = 20):
+def newest(delta: DeltaTable, n: int) -> list[Commit]:
+    """The ``n`` newest commits, oldest first (Delta's history of the last few: no full log read)."""
+    return table_log.newest(delta.history(n).collect())
+
+
+def own_commit(delta: DeltaTable, lineage: RunLineage, *, after: int | None, look: int = 20) -> Commit | None:
     """The commit this run made after version ``after`` (None if Delta skipped it), found by run id
     among the newest commits: a concurrent writer may have committed just after it."""
-    rows = delta.history(look).select("version", "operation", "operationMetrics", "userMetadata").collect()
-    for row in rows:
-        if after is not None and row["version"] <= after:
+    commits = newest(delta, look)
+    for c in reversed(commits):
+        if after is not None and c.version <= after:
             return None
-        found = RunLineage.from_user_metadata(row["userMetadata"])
-        if found is not None and found.run_id == lineage.run_id:
-            return row
-    if len(rows) == look:  # a very busy table: look further back
+        if c.lineage is not None and c.lineage.run_id == lineage.run_id:
+            return c
+    if len(commits) == look:  # a very busy table: look further back
         return own_commit(delta, lineage, after=after, look=look * 10)
     return None
 
 
-def from_commit(commit, *, created: bool, planned: Outcome | None) -> Outcome:
+def from_commit(commit: Commit, *, created: bool, planned: Outcome | None) -> Outcome:
     """The run's outcome from its commit's operation metrics (a WRITE does not report replaced rows)."""
-    values = metrics.normalise(commit["operation"], commit["operationMetrics"] or {})
+    values = metrics.normalise(commit.operation, commit.metrics)
     if planned is not None and values["deleted"] is None:
         values["deleted"] = planned.deleted
     rows = {k: values[k] or 0 for k in ("inserted", "updated", "deleted")}
-    return Outcome(version=commit["version"], created=created, files_added=values["files_added"],
+    return Outcome(version=commit.version, created=created, files_added=values["files_added"],
                    files_removed=values["files_removed"], tombstones=planned.tombstones if planned else 0, **rows)

@@ -27,8 +27,8 @@ from pyspark.sql.types import StructType
 from lakehouse._sql import quote_ident
 from lakehouse.errors import DataError
 from lakehouse.spec.scd2 import Scd2Options
-from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf, previous_load, recorded_runs, \
-    runs_in_effect
+from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf
+from lakehouse.table.log import TableLog
 from lakehouse.table.ref import TableRef, has_commits
 from lakehouse.write import history, merge
 from lakehouse.write.order import DELETE_FLAG, SAMPLE, all_of, col, in_key_ranges, in_partitions, keys_text, \
@@ -55,19 +55,19 @@ def events_table(spark: SparkSession, table: TableRef) -> TableRef | None:
 
 
 def rebuild(spark: SparkSession, table: TableRef, increment: DataFrame, o: Scd2Options, *, schema: StructType,
-            partition_by: list[str], lineage: RunLineage, history_rows: list,
+            partition_by: list[str], lineage: RunLineage, log: TableLog,
             key_ranges: dict[str, tuple]) -> tuple[DataFrame, Scd2Plan]:
     """The rebuilt rows of the touched keys with their actions (cached: unpersist it) and their plan;
     a DataError, before anything is written, on events of equal order that differ.  ``schema`` is the
     table's as the run writes it (stored rows read NULL in a column the run adds)."""
     columns = schema.fieldNames()
     data = [c for c in columns if c not in o.columns.names]
-    log = events_table(spark, table) if history_rows else None
+    recorded = events_table(spark, table) if log.commits else None
     events, keys, ranges = increment, increment.select(*[col(k) for k in o.keys]), key_ranges
-    if log is not None and has_commits(spark, log.path):
-        logged = log.read(spark.read).filter(_counted(history_rows))
+    if recorded is not None and has_commits(spark, recorded.path):
+        logged = recorded.read(spark.read).filter(_counted(log))
         same_date = F.col(RUN_DATE) == F.lit(dt.date.fromisoformat(lineage.run_date))
-        if previous_load(history_rows, lineage.job, lineage.run_date) is not None:  # a forced re-run
+        if log.load(lineage.job, lineage.run_date) is not None:  # a forced re-run
             ranges = _widen(ranges, merge.key_ranges(logged.filter(same_date), o))
         logged = in_key_ranges(logged, ranges)
         keys = keys.unionByName(logged.filter(same_date).select(*[col(k) for k in o.keys])).distinct()
@@ -75,7 +75,7 @@ def rebuild(spark: SparkSession, table: TableRef, increment: DataFrame, o: Scd2O
         events = increment.unionByName(earlier.join(keys, list(o.keys), "left_semi"))
     desired = history.versions(history.resolve(events, o), o, data)
     stored = desired.limit(0).select(*map(col, columns))
-    if history_rows:
+    if log.commits:
         found = in_key_ranges(table.read(spark.read), ranges).join(keys, list(o.keys), "left_semi")
         stored = found.select(*[(col(f.name) if f.name in found.columns else F.lit(None)).cast(f.dataType).alias(f.name)
                                 for f in schema.fields])
@@ -143,11 +143,11 @@ def record(spark: SparkSession, log: TableRef, increment: DataFrame, lineage: Ru
         rows.coalesce(1).write.format("delta").mode("append").option("mergeSchema", "true").save(log.path)
 
 
-def _counted(history_rows: list):
-    """Events of runs in effect; where the history no longer reaches version 0, also of runs it does not show."""
-    counted = F.col(RUN_ID).isin(sorted(runs_in_effect(history_rows)))
-    if history_rows and history_rows[-1]["version"] != 0:
-        counted = counted | ~F.col(RUN_ID).isin(sorted(recorded_runs(history_rows)))
+def _counted(log: TableLog):
+    """Events of runs in effect; where the log no longer reaches version 0, also of runs it does not show."""
+    counted = F.col(RUN_ID).isin(sorted(log.runs_in_effect()))
+    if log.commits and log.first != 0:
+        counted = counted | ~F.col(RUN_ID).isin(sorted(log.recorded_runs()))
     return counted
 
 

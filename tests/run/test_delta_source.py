@@ -9,6 +9,7 @@ from lakehouse.run.runner import source_table, target_table
 from lakehouse.spec.load import load_job
 from lakehouse.run.delta_source import range_taken
 from lakehouse.table.lineage import RunLineage, SourceVersions
+from lakehouse.table.log import Commit, TableLog
 from tests.conftest import write_spec
 from tests.jobs import merge_spec, raw
 
@@ -149,15 +150,15 @@ def test_source_table_names_the_upstream_target(project, profile):
 
 
 def test_a_range_read_by_a_concurrent_run_is_noticed_before_a_retry():
-    def load(version: int, first: int, last: int) -> dict:
+    def load(version: int, first: int, last: int) -> Commit:
         lineage = RunLineage(job="j", run_date=f"d{version}", run_id=str(version), mode="append",
                              source_versions=SourceVersions("t", "id", "changes", to_version=last, from_version=first))
-        return {"version": version, "operation": "WRITE", "operationParameters": {}, "userMetadata": lineage.to_json()}
+        return Commit(version, version, "WRITE", user_metadata=lineage.to_json())
 
     mine = SourceVersions("t", "id", "changes", to_version=5, from_version=3)
-    assert not range_taken(mine, [load(0, 0, 2)], "j")
-    assert range_taken(mine, [load(1, 3, 4), load(0, 0, 2)], "j")
-    assert not range_taken(SourceVersions("t", "id", "changes", to_version=2, from_version=0), [], "j")
+    assert not range_taken(mine, TableLog("t", (load(0, 0, 2),)), "j")
+    assert range_taken(mine, TableLog("t", (load(0, 0, 2), load(1, 3, 4))), "j")
+    assert not range_taken(SourceVersions("t", "id", "changes", to_version=2, from_version=0), TableLog("t"), "j")
 
 
 def test_a_run_of_many_jobs_runs_the_reader_after_the_writer(spark, project):

@@ -1,0 +1,106 @@
+"""A table's versions with their run lineage, and one record's history (rules: :mod:`lakehouse.audit.read`).
+
+Both are built from one read of the table's log (:func:`lakehouse.table.log.read`): no
+``DESCRIBE HISTORY``, and readability comes from the same pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakehouse.audit import changes as C
+from lakehouse.audit import versions as V
+from lakehouse.errors import LakehouseError, TableError
+from lakehouse.table import metrics
+from lakehouse.table.log import Commit, TableLog
+
+SOURCE_VERSIONS = "struct<table: string, table_id: string, read: string, from_version: long, to_version: long>"
+SCHEMA_CHANGES = "array<struct<column: string, change: string, type: string, from: string, to: string>>"
+COLUMNS = ("version long, timestamp_micros long, operation string, rows_inserted long, rows_updated long, "
+           "rows_deleted long, files_added long, files_removed long, restored_version long, restore_reason string, "
+           "job string, run_date string, run_id string, source_files array<string>, "
+           f"source_versions {SOURCE_VERSIONS}, rows_filtered_out long, readable boolean, "
+           f"schema_changes {SCHEMA_CHANGES}")
+"""The columns of :func:`history` (``timestamp`` is made from ``timestamp_micros``)."""
+
+
+def history(spark: SparkSession, table: V.TableLike, limit: int | None = None) -> DataFrame:
+    """One row per commit, newest first.
+
+    Columns: ``version``, ``timestamp``, ``operation``, ``rows_inserted``, ``rows_updated``,
+    ``rows_deleted`` (``NULL`` when the operation reports no row counts), ``files_added``,
+    ``files_removed``, ``restored_version`` and ``restore_reason`` (for a ``RESTORE``), the run
+    lineage ``job``, ``run_date``, ``run_id``, ``source_files``, ``source_versions`` (the Delta
+    source versions a job read) and ``rows_filtered_out`` (rows its filters removed), ``NULL`` for
+    commits lakehouse did not make, ``readable``, and ``schema_changes`` (the columns a run added,
+    widened or ignored: ``column``, ``change``, ``type`` or ``from``/``to``; ``NULL`` when none).
+    """
+    ref, log = V.open_table(spark, table)
+    listed = log.commits[-limit:] if limit else log.commits
+    return frame(spark, log, listed)
+
+
+def frame(spark: SparkSession, log: TableLog, commits: tuple[Commit, ...] | list[Commit]) -> DataFrame:
+    """The history rows of ``commits``, newest first."""
+    rows = [_row(c, log.readable(c.version)) for c in reversed(commits)]
+    raw = spark.createDataFrame(rows, COLUMNS)
+    return raw.select("version", F.timestamp_micros("timestamp_micros").alias("timestamp"),
+                      *[c for c in raw.columns if c not in ("version", "timestamp_micros")])
+
+
+def _row(c: Commit, readable: bool) -> tuple:
+    values = metrics.normalise(c.operation, c.metrics)
+    counted = any(values[k] is not None for k in ("inserted", "updated", "deleted"))
+    rows = [(values[k] or 0) if counted else None for k in ("inserted", "updated", "deleted")]
+    lineage = c.lineage
+    sources = dataclasses.asdict(lineage.source_versions) if lineage and lineage.source_versions else None
+    filtered = lineage.rows["filtered_out"] if lineage and "filtered_out" in lineage.rows else None
+    return (c.version, c.micros, c.operation, *rows, values["files_added"], values["files_removed"],
+            c.restored_to, c.restore_reason,
+            *((lineage.job, lineage.run_date, lineage.run_id, list(lineage.source_files)) if lineage else (None,) * 4),
+            sources, filtered, readable, _schema_changes(lineage))
+
+
+def _schema_changes(lineage) -> list[dict] | None:
+    if lineage is None or not lineage.schema_changes:
+        return None
+    return [{k: change.get(k) for k in ("column", "change", "type", "from", "to")}  # a lineage record, not a spec
+            for change in lineage.schema_changes]
+
+
+def record_history(spark: SparkSession, table: V.TableLike, key: Mapping[str, Any],
+                   method: C.Method = "auto") -> DataFrame:
+    """Every readable version in which the row with ``key`` (all key columns) changed, oldest first.
+
+    In a history table (``mode: scd2``) ``key`` names the entity and each of its rows is
+    followed by its ``valid_from``, a column after ``version``.
+
+    Columns: ``version``, ``timestamp``, ``operation``, ``change``, ``changed_columns``,
+    ``before``, ``after`` and the run that made the version: ``job``, ``run_date``, ``run_id``.
+    """
+    if not key:
+        raise LakehouseError("record_history needs the key of the record, e.g. {'order_id': 1003}")
+    ref, log = V.open_table(spark, table)
+    versions = [c.version for c in log.commits if log.readable(c.version)]
+    if not versions:
+        raise TableError(f"no version of {ref} can still be read")
+    recorded = C.recorded_keys(log)  # a history table: the keys and valid_from identify a row
+    row_keys = recorded if set(key) < set(recorded) else list(key)
+    key_cols, values = C.key_columns(spark, ref, log, versions[-1], row_keys, key)
+    first = versions[0]
+    cdf_start = first if first == 0 else first + 1
+    if cdf_start <= versions[-1] and C.use_cdf(spark, ref, log, cdf_start - 1, versions[-1], method):
+        changed = C.cdf_states(C.cdf(spark, ref, cdf_start, versions[-1]), key_cols, values, key, by_version=True)
+    else:
+        changed = C.snapshot_states(spark, ref, versions, key_cols, values, key)
+    readable = set(versions)
+    lineage = frame(spark, log, [c for c in log.commits if c.version in readable]).select(
+        "version", "timestamp", "operation", "job", "run_date", "run_id")
+    return (C.classify(changed, ["version", *key_cols], values).join(lineage, "version")
+            .select("version", *[k for k in key_cols if k not in key], "timestamp", "operation", "change",
+                    "changed_columns", "before", "after", "job", "run_date", "run_id")
+            .orderBy("version"))
