@@ -85,7 +85,7 @@ def test_history_shows_filtered_rows_delta_source_versions_and_restore_reasons(s
         "bad load")
     assert (rows[0].rows_filtered_out, rows[0].source_versions, rows[0].restore_reason) == (None, None, None)
     lines = _history_table(df).splitlines()
-    assert lines[0].split()[-3:] == ["readable", "source", "reason"]
+    assert lines[0].split()[-4:] == ["readable", "source", "reason", "schema"]
     assert "RESTORE to v0" in lines[2] and lines[2].endswith("  bad load")
     assert "changes of versions 3 to 5 of lake/orders" in lines[3] and " 4 " in lines[3]
 

@@ -52,7 +52,7 @@ def test_good_spec_loads(tmp_path):
     (("format: csv", "format: xml"),
      "job.yaml:3: source.format: must be one of 'csv', 'json', 'parquet', 'delta', got 'xml'"),
     (("mode: merge", "mode: upsert"),
-     "job.yaml:8: target.mode: must be one of 'merge', 'append', 'overwrite', 'replace_partitions', got 'upsert'"),
+     "job.yaml:8: target.mode: must be one of 'merge', 'scd2', 'append', 'overwrite', 'replace_partitions', got 'upsert'"),
     (("  path: orders\n", "  path: orders\n  table: sales.orders\n"),
      "job.yaml:6: target: set exactly one of `path` or `table`"),
     (("{run_date}", "{day}"),

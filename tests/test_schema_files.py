@@ -37,7 +37,7 @@ def test_schemas_folder_holds_one_schema_per_kind():
 
 
 def _kind(path) -> str:
-    return "project" if path.name == "lakehouse.yaml" else {"jobs": "job", "conf": "profile"}[path.parent.name]
+    return "project" if path.name == "lakehouse.yaml" else {"jobs": "job", "revisions": "job", "conf": "profile"}[path.parent.name]
 
 
 @pytest.mark.parametrize("path", sorted(SHOP.glob("*/*.yaml")) + [SHOP / "lakehouse.yaml"],

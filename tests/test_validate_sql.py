@@ -132,12 +132,13 @@ def _expressions_in(node) -> list[str]:
 def test_every_expression_and_sql_file_of_the_examples_readme_and_template_passes(capsys):
     readme = [text for block in _yaml_blocks((REPO / "README.md").read_text()) for text in _expressions_in(block)]
     assert "to_date(ordered_at)" in readme and "order_date >= date_sub(:run_date, 30)" in readme
-    jobs = sorted(SHOP.glob("jobs/*.yaml")) + sorted((REPO / "lakehouse/cli/template/jobs").glob("*.yaml"))
+    jobs = sorted(SHOP.glob("jobs/*.yaml")) + sorted(SHOP.glob("revisions/*.yaml")) + \
+        sorted((REPO / "lakehouse/cli/template/jobs").glob("*.yaml"))
     examples = [text for job in jobs for _, text in sql_expressions(load_job(job))]
     assert "op = 'D'" in examples
     assert [t for t in readme + examples if expression_problem(t)] == []
     sql_files = sorted(SHOP.glob("sql/*.sql")) + sorted((REPO / "lakehouse/cli/template/sql").glob("*.sql"))
-    assert len(sql_files) == 2 and [f for f in sql_files if query_problem(f.read_text())] == []
+    assert len(sql_files) == 3 and [f for f in sql_files if query_problem(f.read_text())] == []
     assert execute(["validate", str(SHOP / "jobs")]) == 0
     assert capsys.readouterr().out.count("ok  ") == 3
 
