@@ -1,0 +1,55 @@
+"""A local Delta table's log read in plain Python (no Spark), as the same :class:`~lakehouse.table.log.TableLog`.
+
+For the JVM-free audit commands (:mod:`lakehouse.audit.deltars`).  The commit files under
+``_delta_log`` are parsed line by line and handed to :func:`lakehouse.table.log.assemble`, the one
+place that turns log actions into commits, lineage, restores and readability, so the answers match
+:func:`lakehouse.table.log.read` on Spark.
+
+Rules:
+
+* Only a table in a local folder (not a URI: ``s3://``, ``dbfs:/`` ... are read through Spark).
+* A commit's time: its in-commit timestamp, else the commit file's modification time in milliseconds
+  (what Spark's file metadata gives).
+* Readability: every file under the table folder is listed (``os.walk``), the checkpoints among them too.
+
+Example::
+
+    log = read_local("data/lake/orders")
+    [c.version for c in log.commits]   # [0, 1, 2]
+    log.readable(0)                    # True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from lakehouse.table.log import COMMIT_FILE, TableLog, assemble
+from lakehouse.table.readability import Listing
+
+
+def read_local(path: str, *, readability: bool = True) -> TableLog:
+    """The log of the Delta table in folder ``path`` (no ``_delta_log``: an empty log)."""
+    root = Path(path).absolute()
+    log = root / "_delta_log"
+    if not log.is_dir():
+        return TableLog(str(path))
+    rows = []
+    for name in sorted(os.listdir(log)):
+        if not COMMIT_FILE.match(name):
+            continue
+        file = log / name
+        modified = file.stat().st_mtime_ns // 1_000_000
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            action = json.loads(line)
+            info = action["commitInfo"] if "commitInfo" in action else None
+            rows.append({"file": name, "modified": modified, "commitInfo": None if info is None else json.dumps(info),
+                         "add": action["add"] if "add" in action else None,
+                         "remove": action["remove"] if "remove" in action else None})
+    if not readability:
+        return assemble(str(path), rows)
+    listed = [os.path.join(folder, f) for folder, _, files in os.walk(root) for f in files]
+    return assemble(str(path), rows, Listing.of(listed, str(root)), os.path.exists)
