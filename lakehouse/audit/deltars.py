@@ -42,7 +42,22 @@ from lakehouse.table.pylog import read_local
 ENGINES = ("auto", "spark", "delta-rs")
 SIMPLE = ("int8", "int16", "int32", "int64", "string", "large_string", "bool", "date32", "decimal", "timestamp")
 """Arrow types whose text this module spells as Spark does (``decimal``/``timestamp``: any precision/unit)."""
-HISTORY_NAMES = ["version", "timestamp", *[c.split()[0] for c in COLUMNS.split(", ") if " " in c][2:]]
+
+
+def _top_level(columns: str) -> list[tuple[str, str]]:
+    """``"a long, b struct<x: long, y: string>"`` → ``[("a", "long"), ("b", "struct")]``."""
+    out, depth, start = [], 0, 0
+    for i, char in enumerate(columns + ","):
+        depth += {"<": 1, ">": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            name, kind = columns[start:i].strip().split(" ", 1)
+            out.append((name, re.match(r"[a-z]+", kind).group(0)))
+            start = i + 1
+    return out
+
+
+HISTORY_COLUMNS = [("version", "long"), ("timestamp", "timestamp"), *_top_level(COLUMNS)[2:]]
+"""The names and kinds of ``history``'s columns, as Spark's ``history`` DataFrame has them."""
 
 
 def available() -> bool:
@@ -80,9 +95,7 @@ def history_text(path: str, fmt: str, limit: int | None, zone: str | None) -> st
     rows = [list(history_row(c, log.readable(c.version))) for c in reversed(listed)]
     if fmt == "table":
         return table(*_history_cells(rows, zone))
-    types = ["long", "timestamp", *[c.split()[1] for c in COLUMNS.split(", ")[2:] if " " in c]]
-    types = ["struct" if t.startswith("struct") else "array" if t.startswith("array") else t for t in types]
-    return _emit(HISTORY_NAMES, types, rows, fmt, zone)
+    return _emit([n for n, _ in HISTORY_COLUMNS], [k for _, k in HISTORY_COLUMNS], rows, fmt, zone)
 
 
 def _history_cells(rows: list[list], zone: str | None) -> tuple[list[str], list[list[str | None]], list[bool]]:
@@ -135,8 +148,8 @@ def show_text(path: str, fmt: str, limit: int, zone: str | None, version: int | 
     else:
         v = V.pick(None, path, log, version=version, run_date=run_date)
     V.require_readable(path, log, v)
-    data: pa.Table = DeltaTable(path, version=v).to_pyarrow_table()
-    data = data.select([f.name for f in DeltaTable(path, version=v).schema().fields])  # the table's column order
+    delta = DeltaTable(path, version=v)
+    data: pa.Table = delta.to_pyarrow_table().select([f.name for f in delta.schema().fields])  # the table's order
     rows = data.to_pylist()
     names = data.column_names
     if names:
@@ -151,9 +164,10 @@ def show_text(path: str, fmt: str, limit: int, zone: str | None, version: int | 
 
 def simple_columns(path: str) -> str | None:
     """None when every column of the table's latest version has a type in :data:`SIMPLE`, else why not."""
+    import pyarrow as pa
     from deltalake import DeltaTable
 
-    schema = DeltaTable(path).schema().to_arrow()
+    schema = pa.schema(DeltaTable(path).schema().to_arrow())
     odd = [f"{f.name} ({f.type})" for f in schema if _kind(f.type) is None]
     return f"columns whose text only Spark spells: {', '.join(odd)}" if odd else None
 

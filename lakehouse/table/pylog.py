@@ -47,9 +47,17 @@ def read_local(path: str, *, readability: bool = True) -> TableLog:
             action = json.loads(line)
             info = action["commitInfo"] if "commitInfo" in action else None
             rows.append({"file": name, "modified": modified, "commitInfo": None if info is None else json.dumps(info),
-                         "add": action["add"] if "add" in action else None,
-                         "remove": action["remove"] if "remove" in action else None})
+                         "add": _file(action, "add"), "remove": _file(action, "remove")})
     if not readability:
         return assemble(str(path), rows)
     listed = [os.path.join(folder, f) for folder, _, files in os.walk(root) for f in files]
     return assemble(str(path), rows, Listing.of(listed, str(root)), os.path.exists)
+
+
+def _file(action: dict, kind: str) -> dict | None:
+    """An add or remove action as the Spark reader's struct: ``path`` and ``deletionVector`` (None when absent)."""
+    if kind not in action:
+        return None
+    found = action[kind]
+    return {"path": found["path"] if "path" in found else None,
+            "deletionVector": found["deletionVector"] if "deletionVector" in found else None}
