@@ -28,6 +28,7 @@ import datetime as dt
 import importlib.util
 import io
 import json
+import os
 import re
 
 from lakehouse.audit import timetravel
@@ -247,8 +248,11 @@ def _bool(value: bool | None) -> str | None:
 
 
 def _local_zone() -> str:
-    return "UTC" if dt.datetime.now().astimezone().utcoffset() == dt.timedelta(0) else str(
-        dt.datetime.now().astimezone().tzinfo)
+    """The machine's zone name, as the JVM finds it: ``$TZ``, else the ``/etc/localtime`` link, else UTC."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name and os.path.islink("/etc/localtime"):
+        name = os.readlink("/etc/localtime").split("zoneinfo/", 1)[-1]
+    return name or "UTC"
 
 
 def _timestamp(value: int | dt.datetime, zone: str | None, style: str) -> str:
@@ -256,7 +260,7 @@ def _timestamp(value: int | dt.datetime, zone: str | None, style: str) -> str:
     'yyyy-MM-dd HH:mm:ss.SSSXXX')``, ``json`` is ``to_json``'s, ``cast`` is ``CAST(ts AS STRING)``."""
     if isinstance(value, int):
         value = timetravel.from_epoch_micros(value)
-    local = value.astimezone(timetravel.zone(zone)) if zone else value.astimezone()
+    local = value.astimezone(timetravel.zone(zone or _local_zone()))
     offset = local.utcoffset() or dt.timedelta(0)
     if offset == dt.timedelta(0):
         xxx = "Z"
