@@ -10,7 +10,8 @@ Rules:
 * Only a table in a local folder (not a URI: ``s3://``, ``dbfs:/`` ... are read through Spark).
 * A commit's time: its in-commit timestamp, else the commit file's modification time in milliseconds
   (what Spark's file metadata gives).
-* Readability: every file under the table folder is listed (``os.walk``), the checkpoints among them too.
+* Readability: the files under the table folder are listed (``os.walk``) as Spark lists them: no hidden
+  (``_``, ``.``) folders such as side tables, except ``_delta_log`` for the checkpoints.
 
 Example::
 
@@ -50,7 +51,11 @@ def read_local(path: str, *, readability: bool = True) -> TableLog:
                          "add": _file(action, "add"), "remove": _file(action, "remove")})
     if not readability:
         return assemble(str(path), rows)
-    listed = [os.path.join(folder, f) for folder, _, files in os.walk(root) for f in files]
+    listed = []
+    for folder, folders, files in os.walk(root):  # as Spark's listing: no hidden (``_``, ``.``) folders or
+        top = Path(folder) == root                 # files, except the table's own ``_delta_log``
+        folders[:] = [d for d in folders if not d.startswith(("_", ".")) or (top and d == "_delta_log")]
+        listed += [os.path.join(folder, f) for f in files if not f.startswith(("_", "."))]
     return assemble(str(path), rows, Listing.of(listed, str(root)), os.path.exists)
 
 
