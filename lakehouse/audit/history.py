@@ -6,7 +6,6 @@ Both are built from one read of the table's log (:func:`lakehouse.table.log.read
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Mapping
 
 from pyspark.sql import DataFrame, SparkSession
@@ -15,18 +14,8 @@ from pyspark.sql import functions as F
 from lakehouse.audit import changes as C
 from lakehouse.audit import versions as V
 from lakehouse.errors import LakehouseError, TableError
-from lakehouse.table import metrics
+from lakehouse.audit.rows import COLUMNS, history_row
 from lakehouse.table.log import Commit, TableLog
-
-SOURCE_VERSIONS = "struct<table: string, table_id: string, read: string, from_version: long, to_version: long>"
-SCHEMA_CHANGES = "array<struct<column: string, change: string, type: string, from: string, to: string>>"
-COLUMNS = ("version long, timestamp_micros long, operation string, rows_inserted long, rows_updated long, "
-           "rows_deleted long, files_added long, files_removed long, restored_version long, restore_reason string, "
-           "job string, run_date string, run_id string, source_files array<string>, "
-           f"source_versions {SOURCE_VERSIONS}, rows_filtered_out long, readable boolean, "
-           f"schema_changes {SCHEMA_CHANGES}")
-"""The columns of :func:`history` (``timestamp`` is made from ``timestamp_micros``)."""
-
 
 def history(spark: SparkSession, table: V.TableLike, limit: int | None = None) -> DataFrame:
     """One row per commit, newest first.
@@ -46,30 +35,10 @@ def history(spark: SparkSession, table: V.TableLike, limit: int | None = None) -
 
 def frame(spark: SparkSession, log: TableLog, commits: tuple[Commit, ...] | list[Commit]) -> DataFrame:
     """The history rows of ``commits``, newest first."""
-    rows = [_row(c, log.readable(c.version)) for c in reversed(commits)]
+    rows = [history_row(c, log.readable(c.version)) for c in reversed(commits)]
     raw = spark.createDataFrame(rows, COLUMNS)
     return raw.select("version", F.timestamp_micros("timestamp_micros").alias("timestamp"),
                       *[c for c in raw.columns if c not in ("version", "timestamp_micros")])
-
-
-def _row(c: Commit, readable: bool) -> tuple:
-    values = metrics.normalise(c.operation, c.metrics)
-    counted = any(values[k] is not None for k in ("inserted", "updated", "deleted"))
-    rows = [(values[k] or 0) if counted else None for k in ("inserted", "updated", "deleted")]
-    lineage = c.lineage
-    sources = dataclasses.asdict(lineage.source_versions) if lineage and lineage.source_versions else None
-    filtered = lineage.rows["filtered_out"] if lineage and "filtered_out" in lineage.rows else None
-    return (c.version, c.micros, c.operation, *rows, values["files_added"], values["files_removed"],
-            c.restored_to, c.restore_reason,
-            *((lineage.job, lineage.run_date, lineage.run_id, list(lineage.source_files)) if lineage else (None,) * 4),
-            sources, filtered, readable, _schema_changes(lineage))
-
-
-def _schema_changes(lineage) -> list[dict] | None:
-    if lineage is None or not lineage.schema_changes:
-        return None
-    return [{k: change.get(k) for k in ("column", "change", "type", "from", "to")}  # a lineage record, not a spec
-            for change in lineage.schema_changes]
 
 
 def record_history(spark: SparkSession, table: V.TableLike, key: Mapping[str, Any],

@@ -12,15 +12,16 @@ reads the table's log once (:func:`open_table`) and answers every question from 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Union
-
-from pyspark.sql import DataFrame, SparkSession
+from typing import TYPE_CHECKING, Union
 
 from lakehouse.audit import timetravel
 from lakehouse.errors import LakehouseError, TableError
 from lakehouse.table import log as table_log
 from lakehouse.table.log import Commit, TableLog
 from lakehouse.table.ref import TableRef
+
+if TYPE_CHECKING:  # no Spark import: the delta-rs audit path (lakehouse.audit.deltars) shares these rules
+    from pyspark.sql import DataFrame, SparkSession
 
 TableLike = Union[str, TableRef]
 When = Union[str, dt.datetime, dt.date]
@@ -70,7 +71,11 @@ def check_version(ref: TableRef, log: TableLog, version: int) -> None:
 
 def version_at(spark: SparkSession, ref: TableRef, log: TableLog, timestamp: When) -> int:
     """The last version committed at or before ``timestamp`` (read in the session time zone)."""
-    instant = timetravel.resolve(spark, timestamp)
+    return version_before(ref, log, timetravel.resolve(spark, timestamp))
+
+
+def version_before(ref: TableRef, log: TableLog, instant: dt.datetime) -> int:
+    """The last version committed at or before the aware datetime ``instant``."""
     micros = timetravel.epoch_micros(instant)
     before = [c.version for c in log.commits if c.micros <= micros]
     if not before:

@@ -5,7 +5,9 @@ session, the audit window and the time zone of relative run dates), calls
 :mod:`lakehouse.audit.read` and prints the result with :mod:`lakehouse.cli.render`.
 ``show`` and ``diff`` print one line on stderr naming the versions they read.  A
 ``--run-date`` (``YYYY-MM-DD``, ``today``, ``yesterday``, ``today-N``) is checked before Spark
-starts.  Spark is imported only when a command runs.
+starts.  Spark is imported only when a command runs.  ``history`` and ``show`` take ``--engine``:
+on a local path table ``auto`` (the default) answers with delta-rs, without Spark, when the ``audit``
+extra is installed; the rules and what needs Spark are in :mod:`lakehouse.audit.deltars`.
 """
 
 from __future__ import annotations
@@ -39,12 +41,17 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     key.add_argument("--key", action="append", default=[], metavar="COL=VALUE",
                      help="only this key (repeat for a key of several columns)")
 
-    p = sub.add_parser("history", parents=[common, output, key],
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--engine", choices=("auto", "spark", "delta-rs"), default="auto",
+                        help="read with Spark, or with delta-rs without a JVM (a table by local path); auto "
+                             "(default): delta-rs when it is installed and can answer, else Spark")
+
+    p = sub.add_parser("history", parents=[common, output, key, engine],
                        help="the table's versions with run lineage; with --key, one record's history")
     p.add_argument("--limit", type=positive_int, metavar="N", help="only the N newest versions")
     p.set_defaults(handler=_history)
 
-    p = sub.add_parser("show", parents=[common, output],
+    p = sub.add_parser("show", parents=[common, output, engine],
                        help="rows of the table as of a version, a commit time or a run date (default: the latest)")
     when = p.add_mutually_exclusive_group()
     when.add_argument("--version", type=int, metavar="N")
@@ -86,9 +93,17 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
 # --------------------------------------------------------------------------- handlers
 
 def _history(args: argparse.Namespace) -> int:
+    ref, profile, _ = _target(args)
+    if _engine(args, ref, "--key (a record's history)" if args.key else None) == "delta-rs":
+        from lakehouse.audit import deltars
+
+        text = deltars.history_text(ref.path, args.format, args.limit, _zone(profile))
+        if text:
+            print(text)
+        return 0
     from lakehouse.audit import read as audit
 
-    spark, ref, _, _ = _open(args)
+    spark = spark_for(profile, args)
     if args.key:
         df = audit.record_history(spark, ref, _key_values(spark, ref, args.key))
         if args.format == "table":
@@ -142,13 +157,23 @@ def _history_table(df) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
+    ref, profile, run_date = _target(args)
+    if _engine(args, ref, "--where (a Spark SQL condition)" if args.where else None, columns=True) == "delta-rs":
+        from lakehouse.audit import deltars
+
+        description, text = deltars.show_text(ref.path, args.format, args.limit, _zone(profile),
+                                              version=args.version, timestamp=args.as_of, run_date=run_date)
+        print(description, file=sys.stderr)
+        if text:
+            print(text)
+        return 0
     from pyspark.errors import AnalysisException, ParseException
 
     from lakehouse.audit import read as audit
     from lakehouse.cli.render import render
     from lakehouse.errors import spark_message
 
-    spark, ref, _, run_date = _open(args)
+    spark = spark_for(profile, args)
     snapshot = audit.at(spark, ref, version=args.version, timestamp=args.as_of, run_date=run_date)
     df = snapshot.df
     if args.where:
@@ -214,6 +239,34 @@ def _vacuum(args: argparse.Namespace) -> int:
 def _open(args: argparse.Namespace):
     """The session, the table the command names, the profile (for the audit window) and the ``--run-date``
     (None when not given), checked before Spark starts."""
+    ref, profile, run_date = _target(args)
+    return spark_for(profile, args), ref, profile, run_date
+
+
+def _engine(args: argparse.Namespace, ref, spark_only: str | None, *, columns: bool = False) -> str:
+    """``spark`` or ``delta-rs`` for ``--engine`` (rules: :mod:`lakehouse.audit.deltars`); ``columns``: the
+    rows are printed, so their types must be ones delta-rs output spells as Spark does."""
+    from lakehouse.audit import deltars
+
+    chosen = deltars.choose(args.engine, ref, spark_only=spark_only)
+    if chosen == "delta-rs" and columns:
+        from lakehouse.table.pylog import read_local
+
+        if read_local(ref.path, readability=False).commits:  # else the delta-rs path says there is no table
+            chosen = deltars.choose(args.engine, ref, spark_only=deltars.simple_columns(ref.path))
+    return chosen
+
+
+def _zone(profile: Profile) -> str | None:
+    """The session time zone the profile sets (None: the machine's, as the JVM's default)."""
+    from lakehouse.audit.timetravel import SESSION_TIME_ZONE
+
+    value = profile.spark.conf.get(SESSION_TIME_ZONE)
+    return None if value is None else str(value)
+
+
+def _target(args: argparse.Namespace):
+    """The table the command names, the profile and the ``--run-date`` (None when not given); no Spark."""
     from lakehouse.table.ref import TableRef
 
     ref = TableRef.parse(args.table)  # a relative path is relative to the current folder; the
@@ -224,7 +277,7 @@ def _open(args: argparse.Namespace):
             run_date = resolve_run_date(args.run_date, profile.time_zone).isoformat()
         except ValueError as exc:
             raise UsageError(f"argument --run-date: {exc}") from None
-    return spark_for(profile, args), ref, profile, run_date
+    return ref, profile, run_date
 
 
 def _profile(args: argparse.Namespace, ref) -> Profile:

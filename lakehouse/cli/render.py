@@ -14,8 +14,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DataType, MapType, NumericType, StructType
 
-FORMATS = ("table", "json", "csv")
-NULL = "NULL"
+from lakehouse.cli.text import FORMATS, NULL, table
+
+__all__ = ["FORMATS", "NULL", "render", "table", "text_rows"]
 
 
 def render(df: DataFrame, fmt: str, *, limit: int | None = None) -> str:
@@ -38,19 +39,6 @@ def text_rows(df: DataFrame, limit: int | None = None) -> tuple[list[str], list[
     """Column names and every value as text (``None`` for NULL), converted by Spark."""
     texts = df.select(*[_text(_col(f.name), f.dataType).alias(f.name) for f in df.schema.fields])
     return list(df.columns), [list(r) for r in _rows(texts, limit)]
-
-
-def table(columns: list[str], rows: list[list[str | None]], numeric: list[bool] | None = None) -> str:
-    """Aligned columns under a header and a rule; numbers right-aligned."""
-    numeric = numeric or [False] * len(columns)
-    cells = [[NULL if v is None else v for v in row] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric)).rstrip()
-
-    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
 def _col(name: str) -> Column:

@@ -35,14 +35,15 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable
-
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from lakehouse.table.lineage import RunLineage
 from lakehouse.table.readability import Listing, Readability, file_actions, log_readable, missing_spans
-from lakehouse.table.ref import TableRef, path_exists
+
+if TYPE_CHECKING:  # Spark only when read() runs: lakehouse.table.pylog builds the same TableLog without it
+    from pyspark.sql import SparkSession
+
+    from lakehouse.table.ref import TableRef
 
 COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
 _DV = "STRUCT<storageType: STRING, pathOrInlineDv: STRING, offset: INT>"
@@ -190,9 +191,13 @@ class TableLog:
         return self.readability.problem(version)
 
 
-def read(spark: SparkSession, table: TableRef, *, readability: bool = False, exists: bool = False) -> TableLog:
+def read(spark: "SparkSession", table: "TableRef", *, readability: bool = False, exists: bool = False) -> TableLog:
     """Read ``table``'s log once (see the module rules); an absent table gives an empty log
     (``exists``: the caller has checked that the table exists)."""
+    from pyspark.sql import functions as F
+
+    from lakehouse.table.ref import path_exists
+
     if not exists and not table.exists(spark):
         return TableLog(str(table))
     location = table.location_of(spark)
@@ -202,13 +207,25 @@ def read(spark: SparkSession, table: TableRef, *, readability: bool = False, exi
     if not readability:
         frame = frame.where(F.col("commitInfo").isNotNull())
     rows = frame.collect()
-    commits = _commits(rows)
     if not readability:
-        return TableLog(str(table), commits)
+        return assemble(str(table), rows)
+    return assemble(str(table), rows, _listing(spark, location), lambda f: path_exists(spark, f))
+
+
+def assemble(table: str, rows: list, files: Listing | None = None,
+             exists_outside: Callable[[str], bool] | None = None) -> TableLog:
+    """The TableLog of the log ``rows`` (mappings with ``file``: the log file's name, ``modified``: its
+    modification time in ms, ``commitInfo``: the commitInfo action as JSON text or None, ``add`` and
+    ``remove``: the actions with ``path`` and ``deletionVector``, or None), one per action line; with the
+    listing ``files`` of the table folder (and ``exists_outside`` for files outside it), readability too.
+    :func:`read` (Spark) and :mod:`lakehouse.table.pylog` (plain Python) both build their log here."""
+    commits = _commits(rows)
+    if files is None:
+        return TableLog(table, commits)
     versions = [c.version for c in commits]
-    files = _listing(spark, location)
-    gone = missing_spans(_actions(rows), lambda f: files.exists(f) if files.covers(f) else path_exists(spark, f))
-    return TableLog(str(table), commits, Readability(versions, log_readable(versions, files.checkpoints), gone))
+    outside = exists_outside or (lambda f: False)
+    gone = missing_spans(_actions(rows), lambda f: files.exists(f) if files.covers(f) else outside(f))
+    return TableLog(table, commits, Readability(versions, log_readable(versions, files.checkpoints), gone))
 
 
 def newest(rows: list) -> list[Commit]:
@@ -265,7 +282,7 @@ def _actions(rows: list) -> list[tuple[int, str, str, tuple[str, ...]]]:
                         for version, kind, action in found if version is not None and action is not None)
 
 
-def _listing(spark: SparkSession, location: str) -> Listing:
+def _listing(spark: "SparkSession", location: str) -> Listing:
     """Every file under the table folder, and the log's (Spark skips ``_`` and ``.`` folders)."""
     log = f"{location.rstrip('/')}/_delta_log"
     rows = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load([location, log]).select("path")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-
-from delta.tables import DeltaTable
-from py4j.protocol import Py4JError
-from pyspark.sql import DataFrame, DataFrameReader, DataFrameWriter, SparkSession
-from pyspark.sql.types import StructType
+from typing import TYPE_CHECKING
 
 from lakehouse._sql import TABLE_NAME_RE, quote_ident, quote_table_name
 from lakehouse.errors import TableError
 from lakehouse.spec.profile import is_uri
+
+if TYPE_CHECKING:  # Spark and Delta are imported where used: naming a table needs neither (the delta-rs audit path)
+    from delta.tables import DeltaTable
+    from pyspark.sql import DataFrame, DataFrameReader, DataFrameWriter, SparkSession
+    from pyspark.sql.types import StructType
 
 
 SIDE_TABLE_PREFIX = "_lakehouse_"
@@ -60,6 +61,8 @@ class TableRef:
     def exists(self, spark: SparkSession) -> bool:
         if self.name:
             return spark.catalog.tableExists(self.name)
+        from delta.tables import DeltaTable
+
         return DeltaTable.isDeltaTable(spark, self.path)
 
     def delta(self, spark: SparkSession) -> DeltaTable:
@@ -73,6 +76,8 @@ class TableRef:
         """The DeltaTable, or None if there is none (one existence check)."""
         if not self.exists(spark):
             return None
+        from delta.tables import DeltaTable
+
         return DeltaTable.forName(spark, self.name) if self.name else DeltaTable.forPath(spark, self.path)
 
     def read(self, reader: DataFrameReader) -> DataFrame:
@@ -95,6 +100,8 @@ class TableRef:
     def layout(self, spark: SparkSession, table: DeltaTable) -> tuple[StructType, list[str]]:
         """(schema, partition columns) of ``table`` (this table, loaded), from the Delta log (no query)."""
         schema = table.toDF().schema  # the loaded snapshot's schema: analysis only, no Spark job
+        from py4j.protocol import Py4JError
+
         try:  # the snapshot the DeltaTable just loaded: no DESCRIBE DETAIL, no Spark job
             snapshot = table._jdt.deltaLog().unsafeVolatileSnapshot()
             partitions = str(snapshot.metadata().partitionColumns().mkString("\u0001"))
@@ -105,6 +112,8 @@ class TableRef:
 
     def table_property(self, spark: SparkSession, table: DeltaTable, name: str) -> str | None:
         """The value of table property ``name`` of ``table`` (this table, loaded), None when unset."""
+        from py4j.protocol import Py4JError
+
         try:  # the snapshot the DeltaTable just loaded: no DESCRIBE DETAIL, no Spark job
             value = table._jdt.deltaLog().unsafeVolatileSnapshot().metadata().configuration().get(name)
             return str(value.get()) if value.isDefined() else None
