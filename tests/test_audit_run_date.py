@@ -10,7 +10,7 @@ from delta.tables import DeltaTable
 
 from lakehouse.audit import history as audit_history
 from lakehouse.audit import read as audit
-from lakehouse.cli.audit import _history_table
+from lakehouse.cli.audit_text import history_table as _history_table
 from lakehouse.cli.main import execute
 from lakehouse.errors import TableError
 from lakehouse.table import log as table_log

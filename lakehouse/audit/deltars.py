@@ -100,7 +100,7 @@ def history_text(path: str, fmt: str, limit: int | None, zone: str | None) -> st
 
 
 def _history_cells(rows: list[list], zone: str | None) -> tuple[list[str], list[list[str | None]], list[bool]]:
-    """The aligned-table cells of :func:`lakehouse.cli.audit._history_table`."""
+    """The aligned-table cells of :func:`lakehouse.cli.audit_text.history_table`."""
     out = []
     for (version, micros, operation, inserted, updated, deleted, added, removed, restored, reason, job, run_date,
          run_id, files, sources, filtered, readable, schema) in rows:

@@ -102,58 +102,21 @@ def _history(args: argparse.Namespace) -> int:
             print(text)
         return 0
     from lakehouse.audit import read as audit
+    from lakehouse.cli import audit_text
 
     spark = spark_for(profile, args)
     if args.key:
         df = audit.record_history(spark, ref, _key_values(spark, ref, args.key))
         if args.format == "table":
             row_keys = df.columns[1:df.columns.index("timestamp")]  # a history table's valid_from
-            df = df.select("version", *row_keys, _iso("timestamp"), "operation", "change",
-                           _change_text(df).alias("values"), "job", "run_date", "run_id")
+            df = df.select("version", *row_keys, audit_text.iso("timestamp"), "operation", "change",
+                           audit_text.change_text(df).alias("values"), "job", "run_date", "run_id")
         _print(df, args.format)
     elif args.format == "table":
-        print(_history_table(audit.history(spark, ref, args.limit)))
+        print(audit_text.history_table(audit.history(spark, ref, args.limit)))
     else:
         _print(audit.history(spark, ref, args.limit), args.format)
     return 0
-
-
-def _schema_text(name: str):
-    """A run's schema changes as one cell: ``added channel STRING, widened n INT to BIGINT``."""
-    from pyspark.sql import functions as F
-
-    def text(c):
-        kind = F.coalesce(c["type"], F.concat(c["from"], F.lit(" to "), c["to"]))
-        return F.concat_ws(" ", c["change"], c["column"], F.when(c["change"] != "ignored", kind))
-
-    return F.coalesce(F.array_join(F.transform(name, text), ", "), F.lit("")).alias("schema")
-
-
-def _history_table(df) -> str:
-    """The history as aligned columns: a restore's target and reason, the rows a job's filters removed,
-    and what it read (its source files, or the versions of its Delta source)."""
-    import json
-
-    from pyspark.sql import functions as F
-
-    from lakehouse.cli.render import table, text_rows
-    from lakehouse.table.lineage import SourceVersions
-
-    restored = F.concat(F.lit(" to v"), F.col("restored_version").cast("string"))
-    files = F.array_join(F.transform("source_files", lambda f: F.regexp_extract(f, r"[^/]*/[^/]*$", 0)), ", ")
-    shown = df.select("version", _iso("timestamp"), F.concat("operation", F.coalesce(restored, F.lit(""))),
-                      "rows_inserted", "rows_updated", "rows_deleted", "rows_filtered_out", "files_added",
-                      "files_removed", "job", "run_date", "run_id", "readable", files, "source_versions",
-                      F.coalesce("restore_reason", F.lit("")), _schema_text("schema_changes"))
-    _, rows = text_rows(shown)
-    for row in rows:  # the source: a Delta source's versions, worded in one place, else the files
-        versions = row.pop(14)
-        if versions is not None:
-            row[13] = SourceVersions(**json.loads(versions)).describe()
-    columns = ["version", "timestamp", "operation", "inserted", "updated", "deleted", "filtered", "+files", "-files",
-               "job", "run_date", "run_id", "readable", "source", "reason", "schema"]
-    return table(columns, rows, [name in ("version", "inserted", "updated", "deleted", "filtered", "+files", "-files")
-                                 for name in columns])
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -190,6 +153,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from lakehouse.audit import read as audit
+    from lakehouse.cli import audit_text
     from lakehouse.cli.render import render
 
     spark, ref, _, run_date = _open(args)
@@ -200,7 +164,7 @@ def _diff(args: argparse.Namespace) -> int:
     key_cols = df.columns[:df.columns.index("change")]
     df = df.orderBy(*key_cols)
     if args.format == "table":
-        df = df.select(*key_cols, "change", _change_text(df).alias("values"))
+        df = df.select(*key_cols, "change", audit_text.change_text(df).alias("values"))
     text = render(df, args.format)
     print(found.description, file=sys.stderr)
     if text:
@@ -298,33 +262,6 @@ def _print(df, fmt: str, limit: int | None = None) -> None:
     text = render(df, fmt, limit=limit)
     if text:
         print(text)
-
-
-def _iso(column: str):
-    """A timestamp as ISO text with milliseconds and the session zone's offset (``Z`` for UTC)."""
-    from pyspark.sql import functions as F
-
-    return F.date_format(column, "yyyy-MM-dd HH:mm:ss.SSSXXX").alias(column)
-
-
-def _change_text(df):
-    """``col: before → after`` for each changed column (the row's values for an insert or delete)."""
-    from pyspark.sql import functions as F
-
-    fields = df.schema["after"].dataType.fieldNames()
-
-    def text(side: str, name: str):
-        return F.coalesce(F.col(side).getField(name).cast("string"), F.lit("NULL"))
-
-    def one(name: str):
-        update = F.concat(F.lit(f"{name}: "), text("before", name), F.lit(" → "), text("after", name))
-        row = F.concat(F.lit(f"{name}="), F.when(F.col("change") == "insert", text("after", name))
-                       .otherwise(text("before", name)))
-        return F.when(F.array_contains("changed_columns", name),
-                      F.when(F.col("change") == "update", update).otherwise(row))
-
-    parts = [one(name) for name in fields]
-    return F.concat_ws(", ", *parts)
 
 
 def _key_values(spark, ref, pairs: list[str]) -> dict:
