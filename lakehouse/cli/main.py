@@ -13,6 +13,7 @@ lakehouse, pyspark and delta-spark, read from their package metadata.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import metadata
 from typing import NoReturn
@@ -25,7 +26,12 @@ from lakehouse.cli.logs import configure_logging
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``) and exit with its exit code."""
-    sys.exit(execute(argv))
+    code = execute(argv)
+    if "deltalake" in sys.modules:  # delta-rs's native threads can abort the interpreter's teardown
+        sys.stdout.flush()          # (SIGABRT after a correct answer): leave without it
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def execute(argv: list[str] | None = None) -> int:
