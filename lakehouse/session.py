@@ -25,6 +25,7 @@ from pyspark.sql import SparkSession
 
 from lakehouse.errors import SpecError
 from lakehouse.runtime import quiet_java_options
+from lakehouse.spec.platform import mismatch
 from lakehouse.spec.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
 
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
@@ -36,7 +37,7 @@ def get_spark(profile: Profile, *, verbose: bool = False) -> SparkSession:
     """Return the active SparkSession, or build one with Delta as ``profile`` says (quiet unless ``verbose``)."""
     active = SparkSession.getActiveSession()
     if active is not None:
-        return active
+        return on_platform_line(active, profile)
     launched_by_spark_submit = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit / pyspark own the JVM
     confs = {"spark.app.name": profile.spark.app_name}
     if profile.spark.master and not launched_by_spark_submit:
@@ -49,7 +50,23 @@ def get_spark(profile: Profile, *, verbose: bool = False) -> SparkSession:
         if not verbose and profile.delta.jars != "provided":  # a platform's log configuration stays
             confs[JAVA_OPTIONS] = quiet_java_options(confs.pop(JAVA_OPTIONS, ""))
             _start_quiet_jvm(confs)
-    return SparkSession.builder.config(map=confs).getOrCreate()
+    return on_platform_line(SparkSession.builder.config(map=confs).getOrCreate(), profile)
+
+
+def on_platform_line(spark: SparkSession, profile: Profile) -> SparkSession:
+    """``spark``, if it runs the Spark (and Delta) line of ``profile.platform``; else a SpecError naming the
+    profile's field (rules in :mod:`lakehouse.spec.platform`)."""
+    if profile.platform is None:
+        return spark
+    delta = None
+    if profile.delta.jars == "maven":  # the jars are the installed delta-spark's
+        from importlib.metadata import version
+
+        delta = version("delta-spark")
+    found = mismatch(profile.platform, spark.version, delta)
+    if found:
+        raise SpecError(found[1], file=profile.file, field=found[0])
+    return spark
 
 
 def _with_delta_jars(confs: dict[str, str], profile: Profile, *, verbose: bool) -> dict[str, str]:

@@ -58,8 +58,10 @@ def load_profile(name: str | None = None, conf_dir: str | os.PathLike | None = N
             known = sorted(p.stem for p in folder.glob("*.yaml"))
             raise SpecError(f"profile {name!r} not found in {folder} (profiles: {', '.join(known) or 'none'})",
                             file=str(path))
-    profile = _load_model(path, Profile).model_copy(update={"name": path.stem})
-    return profile.with_project_dir(path.resolve().parent.parent)
+    profile = _load_model(path, Profile).model_copy(update={"name": path.stem}).with_project_dir(
+        path.resolve().parent.parent)
+    profile._file = str(path)
+    return profile
 
 
 def load_project(start: str | os.PathLike | None = None) -> Project:

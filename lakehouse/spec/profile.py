@@ -23,11 +23,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from lakehouse.errors import SpecError
 from lakehouse.spec.dates import zone
 from lakehouse.spec.fields import Model
+from lakehouse.spec.platform import Platform
 
 JARS_DIR_ENV = "LAKEHOUSE_DELTA_JARS_DIR"
 """Environment variable naming a folder of jars to use instead of resolving Delta from Maven."""
@@ -136,6 +137,9 @@ class Profile(Model):
     """An environment: Spark settings, Delta setup and storage roots."""
 
     name: str = Field("", description="Set from the file name; not written in the file.")
+    platform: Platform | None = Field(
+        None, description="The platform and the Spark/Delta line it runs (EMR, Databricks); checked when "
+                          "lakehouse gets its session. Unset: whatever pair is installed (local).")
     spark: SparkSettings = Field(default_factory=SparkSettings)
     delta: DeltaSettings = Field(default_factory=DeltaSettings)
     roots: dict[str, str] = Field(
@@ -153,6 +157,21 @@ class Profile(Model):
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     commit: CommitSettings = Field(default_factory=CommitSettings)
+    _file: str = PrivateAttr("")
+    """The file the profile was read from (set by :func:`lakehouse.spec.load.load_profile`)."""
+
+    @model_validator(mode="after")
+    def _runtime_on_line(self) -> "Profile":
+        runtime = self.deploy.cluster.get("spark_version") if self.platform else None  # the Jobs API's own map
+        problem = self.platform.databricks_mismatch(str(runtime)) if self.platform and runtime else None
+        if problem:
+            raise ValueError(f"deploy.cluster.spark_version: {problem}")
+        return self
+
+    @property
+    def file(self) -> str:
+        """The file the profile was read from ("" when built in code)."""
+        return self._file or self.name
 
     def root(self, name: str, *, field: str) -> str:
         """The location of root ``name``; ``field`` names the spec field that asked for it."""

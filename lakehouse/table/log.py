@@ -17,8 +17,8 @@ Rules:
   rebuilt from the log (a checkpoint at or before it, or version 0, and every commit file after
   that) and every data file and deletion vector it needs still exists.  It is computed in one pass:
   the add and remove actions give the versions each file is live in, and one listing of the table
-  folder (a second Spark job) says which files are gone.  Files of the newest checkpoint that no later
-  commit removed are taken to exist.
+  folder (a second Spark job, run while the log is read) says which files are gone.  Files of the
+  newest checkpoint that no later commit removed are taken to exist.
 
 Example::
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -206,10 +207,13 @@ def read(spark: "SparkSession", table: "TableRef", *, readability: bool = False,
                      F.unix_millis("_metadata.file_modification_time").alias("modified")))
     if not readability:
         frame = frame.where(F.col("commitInfo").isNotNull())
-    rows = frame.collect()
     if not readability:
-        return assemble(str(table), rows)
-    return assemble(str(table), rows, _listing(spark, location), lambda f: path_exists(spark, f))
+        return assemble(str(table), frame.collect())
+    with ThreadPoolExecutor(1) as pool:  # the listing's Spark job runs while the log is read
+        listing = pool.submit(_listing, spark, location)
+        rows = frame.collect()
+        files = listing.result()
+    return assemble(str(table), rows, files, lambda f: path_exists(spark, f))
 
 
 def assemble(table: str, rows: list, files: Listing | None = None,
