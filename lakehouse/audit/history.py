@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.audit import changes as C
+from lakehouse.audit import keys as K
 from lakehouse.audit import versions as V
 from lakehouse.errors import LakehouseError, TableError
 from lakehouse.audit.rows import COLUMNS, history_row
@@ -57,7 +58,7 @@ def record_history(spark: SparkSession, table: V.TableLike, key: Mapping[str, An
     versions = [c.version for c in log.commits if log.readable(c.version)]
     if not versions:
         raise TableError(f"no version of {ref} can still be read")
-    recorded = C.recorded_keys(log)  # a history table: the keys and valid_from identify a row
+    recorded = K.recorded_keys(log)  # a history table: the keys and valid_from identify a row
     row_keys = recorded if set(key) < set(recorded) else list(key)
     key_cols, values = C.key_columns(spark, ref, log, versions[-1], row_keys, key)
     first = versions[0]
