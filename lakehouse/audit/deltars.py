@@ -146,20 +146,28 @@ def show_text(path: str, fmt: str, limit: int, zone: str | None, version: int | 
 
 
 def first_rows(data, limit: int):
-    """The ``limit`` rows of ``data`` that come first by its first column, NULLs first (any order)."""
+    """The ``limit`` rows of ``data`` that come first by its first column, NULLs first (ties: any order).
+
+    The smallest values are picked chunk by chunk (``bottom_k``), then among those: no sort of the table."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not data.column_names or data.num_rows <= limit:
         return data
     first = data.column_names[0]
-    nulls = data.filter(pc.is_null(data[first]))
+    nulls = data.filter(pc.is_null(data[first])) if data[first].null_count else data.slice(0, 0)
     if nulls.num_rows >= limit:
         return nulls.slice(0, limit)
-    rest = data.filter(pc.is_valid(data[first]))
+    rest = data.filter(pc.is_valid(data[first])) if nulls.num_rows else data
     k = limit - nulls.num_rows
+    candidates, offset = [], 0
     try:
-        picked = pc.select_k_unstable(rest, k=k, sort_keys=[(first, "ascending")])
-    except pa.ArrowNotImplementedError:  # a type select_k does not order
-        picked = pc.sort_indices(rest, sort_keys=[(first, "ascending")])[:k]
-    return pa.concat_tables([nulls, rest.take(picked)])
+        for chunk in rest[first].chunks:
+            if len(chunk):
+                picked = pc.bottom_k_unstable(chunk, min(k, len(chunk)))
+                candidates += [(value, offset + i) for value, i in zip(chunk.take(picked).to_pylist(), picked.to_pylist())]
+            offset += len(chunk)
+    except pa.ArrowNotImplementedError:  # a type bottom_k does not order
+        return pa.concat_tables([nulls, rest.take(pc.sort_indices(rest, sort_keys=[(first, "ascending")])[:k])])
+    candidates.sort(key=lambda c: c[0])
+    return pa.concat_tables([nulls, *[rest.slice(i, 1) for _, i in candidates[:k]]])
