@@ -44,7 +44,8 @@ def frame(spark: SparkSession, log: TableLog, commits: tuple[Commit, ...] | list
 
 def record_history(spark: SparkSession, table: V.TableLike, key: Mapping[str, Any],
                    method: C.Method = "auto") -> DataFrame:
-    """Every readable version in which the row with ``key`` (all key columns) changed, oldest first.
+    """Every readable version in which the row with ``key`` (all key columns) changed, oldest first
+    (a history table's rows of one version by ``valid_from``).
 
     In a history table (``mode: scd2``) ``key`` names the entity and each of its rows is
     followed by its ``valid_from``, a column after ``version``.
@@ -73,4 +74,4 @@ def record_history(spark: SparkSession, table: V.TableLike, key: Mapping[str, An
     return (C.classify(changed, ["version", *key_cols], values).join(lineage, "version")
             .select("version", *[k for k in key_cols if k not in key], "timestamp", "operation", "change",
                     "changed_columns", "before", "after", "job", "run_date", "run_id")
-            .orderBy("version"))
+            .orderBy("version", *[k for k in key_cols if k not in key]))

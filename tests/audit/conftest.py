@@ -9,14 +9,18 @@ import pytest
 
 from lakehouse.audit import read as audit
 from lakehouse.cli.main import execute
+from tests.write.streams import DAYS, Project
+from tests.write.test_scd2 import event
+from tests.write.test_scd2_properties import TARGET
 
 
 @pytest.fixture(scope="session")
-def tables(spark, audit_table):
+def tables(spark, audit_table, tmp_path_factory):
     """name → path: the plain merge table (partitioned by day, in-commit timestamps), a copy after a RESTORE,
     a copy after VACUUM, a table with deletion vectors (a DELETE and an UPDATE wrote them), and a table without
     in-commit timestamps whose commit files' modification times were set (``plain``: 0, 100 and 200 s after
-    2024-01-01T00:00Z), next to a copy of the merge table whose file times run backwards (``skewed``)."""
+    2024-01-01T00:00Z), next to a copy of the merge table whose file times run backwards (``skewed``), and a
+    history table (``scd2``) whose key 1 has three ``valid_from`` intervals."""
     restored = audit_table.copy("deltars_restored")
     audit.restore(spark, restored, version=0, confirm=True, reason="bad load")
     vacuumed = audit_table.copy("deltars_vacuumed")
@@ -37,7 +41,12 @@ def tables(spark, audit_table):
     skewed = audit_table.copy("deltars_skewed")
     for v in range(3):  # the in-commit timestamps are today's; the files say 2024, newest first
         os.utime(f"{skewed}/_delta_log/{v:020d}.json", (base + 100 * (3 - v), base + 100 * (3 - v)))
-    yield {"merge": audit_table.path, "restored": restored, "vacuumed": vacuumed, "dv": dv, "plain": plain,
+    scd2 = Project.create(tmp_path_factory.mktemp("deltars_scd2"), TARGET)  # a history table (mode scd2)
+    scd2.write_day(0, [event(1, "a", 2), event(2, "a", 2, day=DAYS[1])])
+    scd2.write_day(1, [event(1, "b", 4), event(1, "z", 1)])  # z: older than the first version
+    scd2.run(spark, 0)
+    scd2.run(spark, 1)
+    yield {"merge": audit_table.path, "scd2": scd2.table, "restored": restored, "vacuumed": vacuumed, "dv": dv, "plain": plain,
            "skewed": skewed}
     for path in (restored, vacuumed, dv, plain, skewed):
         shutil.rmtree(path, ignore_errors=True)

@@ -25,7 +25,7 @@ def same(both, *argv):
     return spark_out
 
 
-@pytest.mark.parametrize("name", ["merge", "restored", "vacuumed", "dv"])
+@pytest.mark.parametrize("name", ["merge", "restored", "vacuumed", "dv", "scd2"])
 def test_history_is_the_same_text_in_every_format(both, tables, name):
     same(both, "history", tables[name])
     _, limited = both("history", tables[name], "--limit", "1", "--format", "csv")
@@ -53,7 +53,7 @@ def test_show_by_run_date_and_time_and_the_errors_match(both, tables):
     ("merge", []), ("merge", ["--from", "0"]), ("merge", ["--from", "0", "--to", "1"]),
     ("merge", ["--run-date", "2024-01-02"]), ("merge", ["--from", "0", "--key", "id=2"]),
     ("merge", ["--from", "1", "--to", "1"]), ("merge", ["--to", "0", "--keys", "id,day"]),
-    ("restored", []), ("restored", ["--from", "1"]), ("vacuumed", []), ("vacuumed", ["--from", "2", "--to", "4"]),
+    ("restored", []), ("restored", ["--from", "1"]), ("scd2", ["--from", "0"]), ("vacuumed", []), ("vacuumed", ["--from", "2", "--to", "4"]),
 ])
 def test_diff_is_the_same_text(both, tables, name, argv):
     out = same(both, "diff", tables[name], *argv)
@@ -73,7 +73,7 @@ def test_diff_errors_are_the_same_line(both, tables, name, argv):
 
 
 @pytest.mark.parametrize("name, key", [("merge", ["id=2"]), ("merge", ["id=3"]), ("merge", ["id=99"]),
-                                       ("restored", ["id=2"]), ("vacuumed", ["id=5"])])
+                                       ("restored", ["id=2"]), ("vacuumed", ["id=5"]), ("scd2", ["id=1"])])
 def test_a_record_history_is_the_same_text(both, tables, name, key):
     same(both, "history", tables[name], *[f"--key={k}" for k in key])
 
