@@ -61,7 +61,7 @@ def nulls_table(spark, tmp_path_factory):
     return path
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(condition=conditions)
 def test_translated_conditions_keep_the_rows_spark_keeps(spark, nulls_table, condition):
     from deltalake import DeltaTable
