@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 
+from lakehouse.audit.engine import ENGINES
 from lakehouse.cli.support import positive_int, spark_for
 from lakehouse.errors import LakehouseError, UsageError
 from lakehouse.spec.dates import resolve_run_date
@@ -39,7 +40,7 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
                      help="only this key (repeat for a key of several columns)")
 
     engine = argparse.ArgumentParser(add_help=False)
-    engine.add_argument("--engine", choices=("auto", "spark", "delta-rs"), default="auto",
+    engine.add_argument("--engine", choices=ENGINES, default="auto",
                         help="read with Spark, or with delta-rs without a JVM (a table by local path); auto "
                              "(default): delta-rs when it is installed and can answer, else Spark")
 
