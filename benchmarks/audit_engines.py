@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     spark = None
     if not args.no_spark:
         from lakehouse.audit import read as audit
-        from lakehouse.cli.audit import _history_table
+        from lakehouse.cli.audit_text import history_table
         from lakehouse.session import get_spark
         from lakehouse.spec.load import load_profile
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(args.work_dir) / f"table-{size}"
         if spark is not None:
             build(spark, path, size)
-            contenders["spark"] = lambda: _history_table(audit.history(spark, str(path)))
+            contenders["spark"] = lambda: history_table(audit.history(spark, str(path)))
         contenders["delta-rs"] = lambda: deltars.history_text(str(path), "table", None, "UTC")
         if spark is not None:
             assert contenders["spark"]() == contenders["delta-rs"](), "the engines disagree"

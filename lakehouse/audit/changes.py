@@ -15,8 +15,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse._sql import quote_ident
+from lakehouse.audit import keys as K
 from lakehouse.audit import versions as V
-from lakehouse.errors import LakehouseError, TableError, spark_message
+from lakehouse.errors import TableError, spark_message
 from lakehouse.table.log import TableLog
 from lakehouse.table.ref import TableRef
 
@@ -48,28 +49,10 @@ def compare(spark: SparkSession, table: V.TableLike, start: int | None = None, e
             method: Method = "auto", run_date: V.When | None = None) -> Changes:
     """:func:`changes`, with the versions it compared."""
     ref, log = V.open_table(spark, table)
-    start, end = span(ref, log, start, end, run_date)
+    start, end = V.span(ref, log, start, end, run_date)
     df = between(spark, ref, log, start, end, keys=keys, key_filter=key_filter, method=method)
     since = "the table's creation" if start is None else f"version {start}"
     return Changes(start, end, f"changes since {since}: {V.describe(ref, log, end)}", df)
-
-
-def span(ref: TableRef, log: TableLog, start: int | None, end: int | None,
-         run_date: V.When | None) -> tuple[int | None, int]:
-    """``(start, end)`` of a request: the run date's version and the one before it; without ``start``,
-    ``end`` (default: the latest) and the one before it.  ``start`` None: before the table's first version."""
-    if run_date is not None:
-        if start is not None or end is not None:
-            raise LakehouseError("give a run date or versions to compare, not both")
-        end = V.run_date_version(ref, log, run_date)
-    end = log.latest if end is None else end
-    V.check_version(ref, log, end)
-    if start is None:
-        return (end - 1 if end > 0 else None), end
-    V.check_version(ref, log, start)
-    if start > end:
-        raise TableError(f"the start version {start} is after the end version {end}")
-    return start, end
 
 
 def between(spark: SparkSession, ref: TableRef, log: TableLog, start: int | None, end: int, *,
@@ -92,24 +75,8 @@ def between(spark: SparkSession, ref: TableRef, log: TableLog, start: int | None
 
 def key_columns(spark: SparkSession, ref: TableRef, log: TableLog, version: int, keys: Sequence[str] | None,
                 key_filter: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:
-    columns = V.read_version(spark, ref, version).columns
-    if not keys:
-        keys = list(key_filter) if key_filter else recorded_keys(log)
-    if not keys:
-        raise LakehouseError(f"which columns identify a row of {ref}? pass keys (CLI: --keys col,...); "
-                             "none are recorded by a lakehouse merge run")
-    unknown = [k for k in [*keys, *(key_filter or {})] if k not in columns]
-    if unknown:
-        raise TableError(f"unknown column {unknown[0]!r} in {ref} (columns: {', '.join(columns)})")
-    outside = [k for k in (key_filter or {}) if k not in keys]
-    if outside:
-        raise LakehouseError(f"{outside[0]!r} is not one of the key columns ({', '.join(keys)})")
-    return list(keys), [c for c in columns if c not in keys]
-
-
-def recorded_keys(log: TableLog) -> list[str]:
-    """The merge keys in the lineage of the newest commit of a lakehouse merge job."""
-    return next((list(c.lineage.keys) for c in log.newest_first() if c.lineage and c.lineage.keys), [])
+    """(key columns, the other columns) of version ``version`` (rules: :mod:`lakehouse.audit.keys`)."""
+    return K.key_columns(str(ref), log, V.read_version(spark, ref, version).columns, keys, key_filter)
 
 
 def _matching(df: DataFrame, key_filter: Mapping[str, Any] | None) -> DataFrame:

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.audit import changes as C
+from lakehouse.audit import keys as K
 from lakehouse.audit import versions as V
 from lakehouse.errors import LakehouseError, TableError
 from lakehouse.audit.rows import COLUMNS, history_row
@@ -43,7 +44,8 @@ def frame(spark: SparkSession, log: TableLog, commits: tuple[Commit, ...] | list
 
 def record_history(spark: SparkSession, table: V.TableLike, key: Mapping[str, Any],
                    method: C.Method = "auto") -> DataFrame:
-    """Every readable version in which the row with ``key`` (all key columns) changed, oldest first.
+    """Every readable version in which the row with ``key`` (all key columns) changed, oldest first
+    (a history table's rows of one version by ``valid_from``).
 
     In a history table (``mode: scd2``) ``key`` names the entity and each of its rows is
     followed by its ``valid_from``, a column after ``version``.
@@ -57,7 +59,7 @@ def record_history(spark: SparkSession, table: V.TableLike, key: Mapping[str, An
     versions = [c.version for c in log.commits if log.readable(c.version)]
     if not versions:
         raise TableError(f"no version of {ref} can still be read")
-    recorded = C.recorded_keys(log)  # a history table: the keys and valid_from identify a row
+    recorded = K.recorded_keys(log)  # a history table: the keys and valid_from identify a row
     row_keys = recorded if set(key) < set(recorded) else list(key)
     key_cols, values = C.key_columns(spark, ref, log, versions[-1], row_keys, key)
     first = versions[0]
@@ -72,4 +74,4 @@ def record_history(spark: SparkSession, table: V.TableLike, key: Mapping[str, An
     return (C.classify(changed, ["version", *key_cols], values).join(lineage, "version")
             .select("version", *[k for k in key_cols if k not in key], "timestamp", "operation", "change",
                     "changed_columns", "before", "after", "job", "run_date", "run_id")
-            .orderBy("version"))
+            .orderBy("version", *[k for k in key_cols if k not in key]))

@@ -86,6 +86,24 @@ def version_before(ref: TableRef, log: TableLog, instant: dt.datetime) -> int:
     return max(before)
 
 
+def span(ref: TableLike, log: TableLog, start: int | None, end: int | None,
+         run_date: When | None) -> tuple[int | None, int]:
+    """``(start, end)`` of a ``diff``: the run date's version and the one before it; without ``start``,
+    ``end`` (default: the latest) and the one before it.  ``start`` None: before the table's first version."""
+    if run_date is not None:
+        if start is not None or end is not None:
+            raise LakehouseError("give a run date or versions to compare, not both")
+        end = run_date_version(ref, log, run_date)
+    end = log.latest if end is None else end
+    check_version(ref, log, end)
+    if start is None:
+        return (end - 1 if end > 0 else None), end
+    check_version(ref, log, start)
+    if start > end:
+        raise TableError(f"the start version {start} is after the end version {end}")
+    return start, end
+
+
 def run_date_text(run_date: When) -> str:
     """A run date as ``YYYY-MM-DD``; a LakehouseError for anything else."""
     if isinstance(run_date, dt.datetime):

@@ -5,22 +5,20 @@ session, the audit window and the time zone of relative run dates), calls
 :mod:`lakehouse.audit.read` and prints the result with :mod:`lakehouse.cli.render`.
 ``show`` and ``diff`` print one line on stderr naming the versions they read.  A
 ``--run-date`` (``YYYY-MM-DD``, ``today``, ``yesterday``, ``today-N``) is checked before Spark
-starts.  Spark is imported only when a command runs.  ``history`` and ``show`` take ``--engine``:
+starts.  Spark is imported only when a command runs.  ``history``, ``show`` and ``diff`` take ``--engine``:
 on a local path table ``auto`` (the default) answers with delta-rs, without Spark, when the ``audit``
-extra is installed; the rules and what needs Spark are in :mod:`lakehouse.audit.deltars`.
+extra is installed; the rules and what needs Spark are in :mod:`lakehouse.audit.engine`.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import decimal
 import os
-
 import sys
 
+from lakehouse.audit.engine import ENGINES
 from lakehouse.cli.support import positive_int, spark_for
-from lakehouse.errors import LakehouseError, TableError, UsageError
+from lakehouse.errors import LakehouseError, UsageError
 from lakehouse.spec.dates import resolve_run_date
 from lakehouse.spec.load import CONF_DIR_ENV, load_profile, load_project
 from lakehouse.spec.profile import Profile, is_uri
@@ -42,7 +40,7 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
                      help="only this key (repeat for a key of several columns)")
 
     engine = argparse.ArgumentParser(add_help=False)
-    engine.add_argument("--engine", choices=("auto", "spark", "delta-rs"), default="auto",
+    engine.add_argument("--engine", choices=ENGINES, default="auto",
                         help="read with Spark, or with delta-rs without a JVM (a table by local path); auto "
                              "(default): delta-rs when it is installed and can answer, else Spark")
 
@@ -62,7 +60,7 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=positive_int, default=20, metavar="N", help="at most N rows (default 20)")
     p.set_defaults(handler=_show)
 
-    p = sub.add_parser("diff", parents=[common, output, key],
+    p = sub.add_parser("diff", parents=[common, output, key, engine],
                        help="changed rows between two versions, or what one version or one run date's load changed")
     p.add_argument("--from", dest="start", type=int, metavar="N", help="default: the version before --to")
     p.add_argument("--to", dest="end", type=int, metavar="M", help="default: the latest version")
@@ -94,10 +92,11 @@ def add_audit_commands(sub: argparse._SubParsersAction) -> None:
 
 def _history(args: argparse.Namespace) -> int:
     ref, profile, _ = _target(args)
-    if _engine(args, ref, "--key (a record's history)" if args.key else None) == "delta-rs":
-        from lakehouse.audit import deltars
+    if _engine(args, ref, rows=bool(args.key)).name == "delta-rs":
+        from lakehouse.audit import deltars, rs_changes
 
-        text = deltars.history_text(ref.path, args.format, args.limit, _zone(profile))
+        text = (rs_changes.key_history_text(ref.path, args.format, _zone(profile), args.key) if args.key else
+                deltars.history_text(ref.path, args.format, args.limit, _zone(profile)))
         if text:
             print(text)
         return 0
@@ -121,11 +120,12 @@ def _history(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     ref, profile, run_date = _target(args)
-    if _engine(args, ref, "--where (a Spark SQL condition)" if args.where else None, columns=True) == "delta-rs":
+    engine = _engine(args, ref, rows=True, where=args.where)
+    if engine.name == "delta-rs":
         from lakehouse.audit import deltars
 
-        description, text = deltars.show_text(ref.path, args.format, args.limit, _zone(profile),
-                                              version=args.version, timestamp=args.as_of, run_date=run_date)
+        description, text = deltars.show_text(ref.path, args.format, args.limit, _zone(profile), version=args.version,
+                                              timestamp=args.as_of, run_date=run_date, where=engine.where)
         print(description, file=sys.stderr)
         if text:
             print(text)
@@ -152,12 +152,22 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    ref, profile, run_date = _target(args)
+    keys = [k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None
+    if _engine(args, ref, rows=True, spark_only="--method cdf" if args.method == "cdf" else None).name == "delta-rs":
+        from lakehouse.audit import rs_changes
+
+        description, text = rs_changes.diff_text(ref.path, args.format, _zone(profile), args.start, args.end,
+                                                 keys=keys, key=args.key, run_date=run_date)
+        print(description, file=sys.stderr)
+        if text:
+            print(text)
+        return 0
     from lakehouse.audit import read as audit
     from lakehouse.cli import audit_text
     from lakehouse.cli.render import render
 
-    spark, ref, _, run_date = _open(args)
-    keys = [k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None
+    spark = spark_for(profile, args)
     found = audit.compare(spark, ref, args.start, args.end, keys=keys,
                           key_filter=_key_values(spark, ref, args.key) or None, method=args.method, run_date=run_date)
     df = found.df
@@ -207,18 +217,11 @@ def _open(args: argparse.Namespace):
     return spark_for(profile, args), ref, profile, run_date
 
 
-def _engine(args: argparse.Namespace, ref, spark_only: str | None, *, columns: bool = False) -> str:
-    """``spark`` or ``delta-rs`` for ``--engine`` (rules: :mod:`lakehouse.audit.deltars`); ``columns``: the
-    rows are printed, so their types must be ones delta-rs output spells as Spark does."""
-    from lakehouse.audit import deltars
+def _engine(args: argparse.Namespace, ref, **request):
+    """The engine that answers (rules: :func:`lakehouse.audit.engine.choose`)."""
+    from lakehouse.audit.engine import choose
 
-    chosen = deltars.choose(args.engine, ref, spark_only=spark_only)
-    if chosen == "delta-rs" and columns:
-        from lakehouse.table.pylog import read_local
-
-        if read_local(ref.path, readability=False).commits:  # else the delta-rs path says there is no table
-            chosen = deltars.choose(args.engine, ref, spark_only=deltars.simple_columns(ref.path))
-    return chosen
+    return choose(args.engine, ref, **request)
 
 
 def _zone(profile: Profile) -> str | None:
@@ -269,33 +272,12 @@ def _key_values(spark, ref, pairs: list[str]) -> dict:
     from pyspark.sql import types as T
 
     from lakehouse.audit import timetravel
+    from lakehouse.audit.keys import key_values
 
     if not pairs:
         return {}
-    schema = ref.read(spark.read).schema
-    values = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name:
-            raise LakehouseError(f"--key expects COLUMN=VALUE, got {pair!r}")
-        if name not in schema.fieldNames():
-            raise TableError(f"unknown column {name!r} in {ref} (columns: {', '.join(schema.fieldNames())})")
-        kind = schema[name].dataType
-        try:
-            if isinstance(kind, T.IntegralType):
-                values[name] = int(text)
-            elif isinstance(kind, T.DecimalType):
-                values[name] = decimal.Decimal(text)
-            elif isinstance(kind, (T.FloatType, T.DoubleType)):
-                values[name] = float(text)
-            elif isinstance(kind, T.BooleanType):
-                values[name] = {"true": True, "false": False}[text.lower()]
-            elif isinstance(kind, T.DateType):
-                values[name] = dt.date.fromisoformat(text)
-            elif isinstance(kind, T.TimestampType):
-                values[name] = timetravel.resolve(spark, text)
-            else:
-                values[name] = text
-        except (ValueError, KeyError, decimal.InvalidOperation):
-            raise LakehouseError(f"--key {pair!r}: {text!r} is not a {kind.simpleString()}") from None
-    return values
+    kinds = ((T.IntegralType, "long"), (T.DecimalType, "decimal"), (T.FloatType, "double"), (T.DoubleType, "double"),
+             (T.BooleanType, "boolean"), (T.DateType, "date"), (T.TimestampType, "timestamp"))
+    types = {f.name: (next((k for t, k in kinds if isinstance(f.dataType, t)), "string"), f.dataType.simpleString())
+             for f in ref.read(spark.read).schema}
+    return key_values(pairs, types, str(ref), lambda text: timetravel.resolve(spark, text))
