@@ -2,7 +2,7 @@
 
 The runner only wires the stages together; each stage lives in its own module
 (:mod:`~lakehouse.run.sources`, :mod:`~lakehouse.run.delta_source`, :mod:`~lakehouse.run.transforms`,
-:mod:`~lakehouse.run.quality`, :mod:`lakehouse.write`).  The rules it owns:
+:mod:`~lakehouse.run.quality`, :mod:`~lakehouse.run.prepare`, :mod:`lakehouse.write`).  The rules it owns:
 
 * **Loaded dates.** Before reading any data, the run's files (path, size, modification
   time) are listed and the table's history is read once.  A run date already loaded from
@@ -37,15 +37,11 @@ import os
 import random
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType
+from pyspark.sql import SparkSession
 
 from lakehouse import failures
-from lakehouse._sql import quote_ident
 from lakehouse.errors import ConflictError, DataError, SpecError
 from lakehouse.table.lineage import RunLineage, SourceFile
 from lakehouse.spec.profile import CommitSettings, Profile, join
@@ -53,17 +49,16 @@ from lakehouse.run import expectations
 from lakehouse.run.quality import Quarantined, require_columns
 from lakehouse.session import get_spark
 from lakehouse.run.delta_source import range_taken, read_delta
+from lakehouse.run.prepare import prepare
 from lakehouse.run.sources import list_files, read_source
 from lakehouse.spec.job import JobSpec
 from lakehouse.spec.source import DeltaSource, Source
-from lakehouse.spec.target import MergeTarget, Scd2Target, Target
+from lakehouse.spec.target import MergeTarget, Target
 from lakehouse.run.summary import RunSummary
 from lakehouse.table.ref import TableRef
-from lakehouse.run.transforms import Params, apply_transforms, checked, derive, run_parameters
+from lakehouse.run.transforms import apply_transforms, run_parameters
 from lakehouse.write import before as before_write
 from lakehouse.write import commit
-from lakehouse.write import increment
-from lakehouse.write.order import DELETE_FLAG, sorted_partitions
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +122,7 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
                                           commit.table_properties(spec.target, retention_days=1))
         expected = expectations.check(transformed.df, spec.expect, params, _keys(spec.target))
         cached += [expected.cached] if expected.cached is not None else []
-        prepared = _prepare(expected.kept, spec.target, params)
+        prepared = prepare(expected.kept, spec.target, params)
         cached.append(prepared.cached)
         if source.rejected is None:  # the prepared increment is cached: the raw read is no longer needed
             source.cached.unpersist()
@@ -236,74 +231,6 @@ def source_table(source: Source, profile: Profile) -> TableRef | None:
     """The Delta table a job reads (None: raw files), spelt as :func:`target_table` spells the job's table
     that writes it: a job whose source is another job's target runs after that job."""
     return target_table(source, profile, "source") if isinstance(source, DeltaSource) else None
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """The increment ready for the writer, its cached frame and what one aggregate counted."""
-
-    df: DataFrame
-    cached: DataFrame
-    rows: int
-    partitions: list[tuple]
-    null_keys: int = 0
-    duplicates: int = 0
-    key_ranges: dict[str, tuple] = field(default_factory=dict)
-    null_key_rows: DataFrame | None = None
-    """The rows with a null key, when ``merge.null_keys: quarantine``."""
-
-
-def _prepare(df: DataFrame, target: Target, params: Params) -> _Prepared:
-    """Cache the increment once and count it in one aggregate (merge: one row per key; scd2: one row per
-    key and sequence; see :mod:`lakehouse.write.increment`)."""
-    if not isinstance(target, (MergeTarget, Scd2Target)):
-        cached = df.cache()
-        row = cached.agg(F.count(F.lit(1)).alias("rows"),
-                         F.collect_set(F.struct(*[F.col(quote_ident(c)) for c in target.partition_by]))
-                         .alias("partitions")).first()
-        partitions = sorted_partitions(row["partitions"]) if target.partition_by else []
-        return _Prepared(df=cached, cached=cached, rows=row["rows"], partitions=partitions)
-    scd2 = isinstance(target, Scd2Target)
-    m, field = (target.scd2, "target.scd2") if scd2 else (target.merge, "target.merge")
-    for name, columns in _named_columns(target):
-        require_columns(df, [c for c in columns if c], f"{field}.{name}")
-    if scd2:
-        clash = [c for c in target.scd2.columns.names if c in df.columns]
-        if clash:
-            raise SpecError(f"the data already has a column {clash[0]!r}, a history column of the table; rename it "
-                            "or name the history columns otherwise", field="target.scd2.columns")
-    flagged = _with_delete_flag(df, m.delete_when, params, f"{field}.delete_when")
-    annotated = increment.annotate(flagged, m, per_sequence=scd2).cache()
-    stats = increment.increment_stats(annotated, m, target.partition_by)
-    return _Prepared(df=increment.kept(annotated), cached=annotated, rows=stats.rows, partitions=stats.partitions,
-                     null_keys=stats.null_keys, duplicates=stats.duplicates_resolved, key_ranges=stats.key_ranges,
-                     null_key_rows=increment.null_key_rows(annotated) if m.null_keys == "quarantine" else None)
-
-
-def _named_columns(target: MergeTarget | Scd2Target) -> list[tuple[str, list[str | None]]]:
-    """The spec's fields that name columns of the data, with the columns they name."""
-    if isinstance(target, Scd2Target):
-        o = target.scd2
-        return [("keys", o.keys), ("sequence_by", [o.sequence_by]), ("track_columns", o.track_columns or []),
-                ("ignore_columns", o.ignore_columns)]
-    m = target.merge
-    return [("keys", m.keys), ("sequence_by", [m.sequence_by]), ("tie_breaker", [m.tie_breaker]),
-            ("exclude_from_update", m.exclude_from_update)]
-
-
-def _with_delete_flag(df: DataFrame, delete_when: str | None, params: Params, field: str) -> DataFrame:
-    if not delete_when:
-        return df
-
-    def flag(d: DataFrame) -> DataFrame:  # a NULL condition does not delete
-        flagged = derive(DELETE_FLAG, delete_when, params)(d)
-        kind = flagged.schema[DELETE_FLAG].dataType
-        if not isinstance(kind, BooleanType):
-            raise SpecError(f"{delete_when!r} is {kind.simpleString().upper()}, not a condition (BOOLEAN)",
-                            field=field)
-        return flagged.withColumn(DELETE_FLAG, F.coalesce(F.col(DELETE_FLAG), F.lit(False)))
-
-    return checked(field, df, flag)
 
 
 def _as_date(value: str | dt.date) -> dt.date:

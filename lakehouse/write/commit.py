@@ -27,26 +27,23 @@ same rules, without committing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import singledispatch
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType, StructField, StructType
+from pyspark.sql import DataFrame
 
 from lakehouse._sql import partition_predicate, quote_ident
 from lakehouse.errors import DataError
-from lakehouse.table.lineage import RunLineage, commit_conf, lineage_conf
+from lakehouse.table.lineage import commit_conf, lineage_conf
 from lakehouse.table.log import TableLog
 from lakehouse.spec.target import AppendTarget, MergeTarget, OverwriteTarget, ReplacePartitionsTarget, Scd2Target, \
     Target
-from lakehouse.table.ref import TableRef
 from lakehouse.write import merge, scd2, tombstones
 from lakehouse.write.before import TableState, check_table
 from lakehouse.write.outcome import Outcome, from_commit, loaded_concurrently, newest, own_commit
 from lakehouse.write.evolve import SchemaPlan
-from lakehouse.write.order import DELETE_FLAG, in_key_ranges, in_partitions, side
+from lakehouse.write.prepare import Write, classify, rebuild
 
 Conf = dict[str, str]
 """Session confs for one commit."""
@@ -67,42 +64,6 @@ def table_properties(target: Target, retention_days: int) -> dict[str, str]:
         "delta.deletedFileRetentionDuration": window,
         **target.properties,
     }
-
-
-@dataclass(frozen=True)
-class Write:
-    """Everything one write needs; ``df`` is the prepared increment.
-
-    For a merge, ``df`` holds one row per key (with ``DELETE_FLAG`` when deletes are
-    declared) and ``key_ranges`` the min and max of each key column.
-    """
-
-    spark: SparkSession
-    table: TableRef
-    target: Target
-    df: DataFrame
-    lineage: RunLineage
-    retention_days: int
-    partitions: list[tuple] = field(default_factory=list)
-    key_ranges: dict[str, tuple] = field(default_factory=dict)
-    evolve: bool = False
-    """The commit adds or widens columns (``target.on_schema_change: add_columns``)."""
-
-    @property
-    def columns(self) -> list[str]:
-        """The columns the table stores."""
-        return [c for c in self.df.columns if c != DELETE_FLAG]
-
-    @property
-    def columns_schema(self) -> StructType:
-        """The schema of the columns the table stores (a history table: with the history columns)."""
-        fields = [f for f in self.df.schema.fields if f.name != DELETE_FLAG]
-        if isinstance(self.target, Scd2Target):
-            o = self.target.scd2
-            kind = self.df.schema[o.sequence_by].dataType
-            fields += [StructField(o.columns.valid_from, kind), StructField(o.columns.valid_to, kind),
-                       StructField(o.columns.is_current, BooleanType())]
-        return StructType(fields)
 
 
 def write(w: Write, before: TableState, *, force: bool = False) -> Outcome:
@@ -189,7 +150,7 @@ def _(target: ReplacePartitionsTarget, w: Write, history: TableLog, settings: Co
 @_commit.register
 def _(target: MergeTarget, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> Outcome:
     m = target.merge
-    classified, planned, graves = _classify(w, history)
+    classified, planned, graves = classify(w, history)
     try:
         if planned.tombstones and history.commits:  # before the commit: a crash in between leaves none in effect
             tombstones.append(w.spark, graves, classified, m, w.lineage)
@@ -207,7 +168,7 @@ def _(target: MergeTarget, w: Write, history: TableLog, settings: Conf, delta: L
 
 @_commit.register
 def _(target: Scd2Target, w: Write, history: TableLog, settings: Conf, delta: Loaded) -> None:
-    changes, planned = _rebuild(w, history)
+    changes, planned = rebuild(w, history)
     log = scd2.events_table(w.spark, w.table)  # None: a managed table not created yet, recorded after it
     try:
         if log is not None:  # before the commit: a crash in between leaves none of these events in effect
@@ -222,51 +183,6 @@ def _(target: Scd2Target, w: Write, history: TableLog, settings: Conf, delta: Lo
             scd2.record(w.spark, scd2.events_table(w.spark, w.table), w.df, w.lineage)
     finally:
         changes.unpersist()
-
-
-def _rebuild(w: Write, history: TableLog) -> tuple[DataFrame, scd2.Scd2Plan]:
-    return scd2.rebuild(w.spark, w.table, w.df, w.target.scd2, schema=w.columns_schema,
-                        partition_by=w.target.partition_by, lineage=w.lineage, log=history,
-                        key_ranges=w.key_ranges)
-
-
-def _classify(w: Write, history: TableLog) -> tuple[DataFrame, merge.MergePlan, TableRef | None]:
-    """The increment classified by the merge rules (cached: unpersist it), its plan and the tombstone table.
-
-    Keys are looked up in the increment's partitions; keys not found there are looked up
-    in the other partitions too (pruned by the files' key statistics), so a row whose
-    partition values changed is found and moved, never stored twice.
-    """
-    m, partition_by = w.target.merge, w.target.partition_by
-    matched, cached = w.df, []
-    if history.commits:
-        stored = w.table.read(w.spark.read)
-        if partition_by:
-            local = in_partitions(side(), partition_by, w.partitions)
-            matched = merge.match(w.df, stored.filter(local), m).cache()
-            cached.append(matched)
-            elsewhere = merge.unmatched(matched, w.df.columns)
-            others = in_key_ranges(stored.filter(~local), merge.key_ranges(elsewhere, m))
-            matched = matched.filter(F.col(merge.STORED + merge.PRESENT).isNotNull()).unionByName(
-                merge.match(elsewhere, others, m))
-        else:
-            matched = merge.match(w.df, stored, m)
-    graves = tombstones.location(w.spark, w.table) if m.keeps_tombstones and history.commits else None
-    live = None
-    if graves is not None:
-        live = tombstones.live(w.spark, graves, m, run_date=w.lineage.run_date,
-                               days=m.tombstone_days or w.retention_days,
-                               runs_in_effect=history.runs_in_effect(), key_ranges=w.key_ranges)
-    classified = merge.classify(matched, m, partition_by, tombstones=live).cache()
-    try:
-        counts = merge.plan(classified, m, partition_by)
-    except Exception:
-        classified.unpersist()
-        raise
-    finally:
-        for frame in cached:
-            frame.unpersist()
-    return classified, counts, graves
 
 
 def _save(w: Write, df: DataFrame, mode: str, *, create: bool = False, replace_where: str | None = None) -> None:
@@ -310,7 +226,7 @@ def _(target: ReplacePartitionsTarget, w: Write, history: TableLog) -> Outcome:
 
 @_plan.register
 def _(target: MergeTarget, w: Write, history: TableLog) -> Outcome:
-    classified, planned, _ = _classify(w, history)
+    classified, planned, _ = classify(w, history)
     classified.unpersist()
     return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted,
                    tombstones=planned.tombstones, created=not history.commits)
@@ -318,6 +234,6 @@ def _(target: MergeTarget, w: Write, history: TableLog) -> Outcome:
 
 @_plan.register
 def _(target: Scd2Target, w: Write, history: TableLog) -> Outcome:
-    changes, planned = _rebuild(w, history)
+    changes, planned = rebuild(w, history)
     changes.unpersist()
     return Outcome(inserted=planned.inserted, updated=planned.updated, deleted=planned.deleted, created=not history.commits)
