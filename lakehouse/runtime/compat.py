@@ -8,6 +8,10 @@ Code elsewhere calls these functions instead of an API that only one line has:
 * :func:`runtime_confs`: the confs set on a session (``RuntimeConfig.getAll`` exists from pyspark 4.0 only);
 * :func:`error_condition`: a Java ``SparkThrowable``'s error class (``getCondition`` from Spark 4.0,
   ``getErrorClass`` before it, deprecated in 4.0);
+* :func:`delta_version` and :func:`type_widening_missing`: Delta features a line lacks.  Type widening
+  (``delta.enableTypeWidening``) is a preview in Delta 3.3 that widens only BYTE, SHORT and INT, and lets a
+  MERGE write DOUBLE values into a FLOAT column unwidened; lakehouse widens types on Delta 4.0 and later only,
+  and refuses a job that asks for it on an older Delta with one line.
 
 Spark is imported only inside the functions.  Example: ``schema_from_ddl("id INT")`` is
 ``StructType([StructField('id', IntegerType(), True)])`` on both lines.
@@ -15,11 +19,17 @@ Spark is imported only inside the functions.  Example: ``schema_from_ddl("id INT
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
     from pyspark.sql.types import DataType
+
+TYPE_WIDENING_SINCE = (4, 0)
+"""The first Delta whose writes widen column types (INT to BIGINT, FLOAT to DOUBLE, DECIMAL precision)."""
 
 
 def schema_from_ddl(ddl: str) -> "DataType":
@@ -56,3 +66,29 @@ def error_condition(java) -> str | None:
             continue
         return None if condition is None else str(condition)
     return None
+
+
+def delta_version(spark: "SparkSession") -> str:
+    """The Delta version of ``spark``'s JVM (e.g. ``3.3.3``); the installed delta-spark's where the JVM cannot
+    be asked (Spark Connect)."""
+    jvm = getattr(spark, "_jvm", None)
+    return _jvm_delta_version(jvm) if jvm is not None else importlib.metadata.version("delta-spark")
+
+
+@functools.cache
+def _jvm_delta_version(jvm) -> str:
+    from py4j.protocol import Py4JError
+
+    try:
+        return str(jvm.io.delta.package.VERSION())
+    except Py4JError:  # Delta's jars do not say: the Python package is built for them
+        return importlib.metadata.version("delta-spark")
+
+
+def type_widening_missing(spark: "SparkSession") -> str | None:
+    """None where ``spark``'s Delta widens column types on write; else why not, as part of one line."""
+    version = delta_version(spark)
+    if tuple(int(n) for n in re.findall(r"\d+", version)[:2]) >= TYPE_WIDENING_SINCE:
+        return None
+    return (f"type widening needs Delta {'.'.join(map(str, TYPE_WIDENING_SINCE))} or later, this session runs "
+            f"Delta {version} on Spark {spark.version}")
