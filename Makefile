@@ -1,16 +1,25 @@
 # Two entry points for a fresh machine (Python 3.11+ and Java 17 are all they need):
 #   make demo   installs everything into .venv and runs the demo jobs end to end
-#   make test   installs everything into .venv and runs the test suite
+#   make test   installs everything into .venv and runs the test suite, then the core tests on the
+#               oldest supported Spark/Delta pair in a second venv (make test-oldest)
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# The oldest supported pair (pyproject's extra spark35: Spark 3.5 + Delta 3.3, Scala 2.12, as on EMR 7.x).
+OLDEST_VENV ?= .venv-spark35
+OLDEST_BIN := $(OLDEST_VENV)/bin
+# The core tests, the ones that also run on the oldest pair: merges (and their model), audit and
+# time travel, a run on a standalone cluster, the jar cache and the quiet start-up.
+CORE_TESTS := tests/test_merge.py tests/write/test_merge_properties.py tests/test_audit.py \
+	tests/bad_inputs/test_line_cases.py \
+	tests/test_timetravel.py tests/test_cluster.py tests/test_jars.py tests/test_quiet.py
 DEMO := examples/shop
 DEMO_FROM := 2024-03-01
 DEMO_TO := 2024-03-03
 DEMO_CHANGE := 2024-03-04
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
-.PHONY: install demo test schemas clean
+.PHONY: install install-oldest demo test test-oldest schemas clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +42,19 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+	$(MAKE) test-oldest
+
+install-oldest: $(OLDEST_VENV)/.installed
+
+$(OLDEST_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_BIN)/python -m pip install --quiet --upgrade pip
+	$(OLDEST_BIN)/python -m pip install --quiet -e '.[dev-spark35]'
+	touch $@
+
+# The core tests on the oldest supported pair, in its own venv.
+test-oldest: install-oldest
+	$(OLDEST_BIN)/python -m pytest $(CORE_TESTS)
 
 # The JSON Schemas in schemas/, from the models (tests/test_schema_files.py keeps them equal).
 schemas: install

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from lakehouse.errors import ConflictError, DataError, LakehouseError, RetryableError
+from lakehouse.runtime.compat import error_condition
 from lakehouse.spec.job import JobSpec
 from lakehouse.spec.source import DeltaSource
 from lakehouse.spec.target import MergeTarget, Scd2Target
@@ -202,7 +203,7 @@ def _cause(java, spark_throwable: bool) -> Cause:
         return Cause(java_class=name, message=message)
     parameters = _ask(lambda: {str(k): str(v) for k, v in dict(java.getMessageParameters() or {}).items()}, {})
     fragments = _ask(lambda: tuple(str(q.fragment()) for q in java.getQueryContext() if q.fragment()), ())
-    return Cause(java_class=name, condition=_ask(java.getErrorClass, None), sql_state=_ask(java.getSqlState, None),
+    return Cause(java_class=name, condition=error_condition(java), sql_state=_ask(java.getSqlState, None),
                  parameters=parameters, message=message, fragments=fragments)
 
 

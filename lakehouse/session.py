@@ -25,6 +25,7 @@ from pyspark.sql import SparkSession
 
 from lakehouse.errors import SpecError
 from lakehouse.runtime import quiet_java_options
+from lakehouse.runtime.compat import runtime_confs
 from lakehouse.spec.platform import mismatch
 from lakehouse.spec.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
 
@@ -123,7 +124,7 @@ def isolated(spark: SparkSession) -> SparkSession:
     of SQL transforms never reach another job running at the same time.  The runtime confs set on
     ``spark`` (a notebook's ``spark.conf.set``, the shuffle partitions) are copied over."""
     session = spark.newSession()
-    for key, value in spark.conf.getAll.items():
+    for key, value in runtime_confs(spark).items():
         if session.conf.isModifiable(key) and session.conf.get(key, None) != value:
             session.conf.set(key, value)
     return session

@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ SPARK_HOME = Path(pyspark.__file__).resolve().parent
 SCALA_VERSION = next(SPARK_HOME.glob("jars/spark-core_*.jar")).name.split("_")[1].split("-")[0]
 # The worker builds its executors' command line from SPARK_HOME's jars; outside a Spark
 # distribution (no bin/load-spark-env.sh run) it must be told the Scala version too.
+# spark-submit.sh runs the venv of the tests (VENV), so the driver is the pair the cluster runs.
 ENV = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_HOME": str(SPARK_HOME),
-       "SPARK_SCALA_VERSION": SCALA_VERSION}
+       "SPARK_SCALA_VERSION": SCALA_VERSION, "VENV": sys.prefix}
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,12 @@ broken, one folder per set of coordinates, never fooled by a local Maven reposit
 These tests run Ivy (a small JVM, no Spark) and download the Delta jars (a few MB) into a temporary cache.
 """
 
+import importlib.metadata
 import json
 import shutil
+from pathlib import Path
 
+import pyspark
 import pytest
 
 from lakehouse.runtime.jars import CACHE_ENV, MARKER, JarsError, cache_folder, cached_jars, checked, delta_coordinates
@@ -36,6 +39,14 @@ def cache(resolved, monkeypatch):
     root, jars = resolved
     monkeypatch.setenv(CACHE_ENV, str(root))
     return root, jars
+
+
+def test_the_coordinates_are_the_installed_delta_spark_built_for_the_installed_spark_scala_line():
+    """``io.delta:delta-spark_2.12:3.3.3`` with Spark 3.5, ``io.delta:delta-spark_2.13:4.0.1`` with Spark 4.0 (from
+    Delta 4.1 the Spark line is in the name too: ``delta-spark_4.2_2.13``)."""
+    scala = next(Path(pyspark.__file__).parent.glob("jars/spark-core_*.jar")).name.split("_")[1].split("-")[0]
+    assert GROUP == "io.delta" and ARTIFACT.startswith("delta-spark_") and ARTIFACT.endswith(f"_{scala}")
+    assert VERSION == importlib.metadata.version("delta-spark")
 
 
 def test_the_jars_are_resolved_into_a_folder_named_by_the_coordinates(cache):

@@ -29,6 +29,7 @@ from lakehouse._sql import quote_ident
 from lakehouse.errors import DataError, SpecError, spark_message
 from lakehouse.failures import CHANGE_DATA_RECOVERY
 from lakehouse.run.sources import SourceData
+from lakehouse.runtime.compat import schema_from_ddl
 from lakehouse.spec.source import DeltaSource
 from lakehouse.table import log as table_log
 from lakehouse.table.lineage import SourceVersions
@@ -133,7 +134,7 @@ def _select(df: DataFrame, source: DeltaSource, ref: TableRef) -> DataFrame:
     if source.schema_ is None:
         return df
     try:
-        declared = StructType.fromDDL(source.schema_)
+        declared = schema_from_ddl(source.schema_)
     except Exception as exc:  # noqa: BLE001 - Spark's parse and analysis errors alike
         raise SpecError(f"invalid schema: {spark_message(exc)}", field="source.schema") from None
     types = {f.name.lower(): f.dataType for f in df.schema.fields}

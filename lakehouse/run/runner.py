@@ -118,8 +118,8 @@ def _run(spec: JobSpec, profile: Profile, spark: SparkSession, table: TableRef,
         params = run_parameters(dt.date.fromisoformat(context["run_date"]))
         transformed = apply_transforms(source.df, spec.transform, project_dir / "sql", params)
         require_columns(transformed.df, spec.target.partition_by, "target.partition_by")
-        before_write.check_change_columns(transformed.df.columns,
-                                          commit.table_properties(spec.target, retention_days=1))
+        before_write.check_properties(spark, transformed.df.columns,
+                                      commit.table_properties(spec.target, retention_days=1))
         expected = expectations.check(transformed.df, spec.expect, params, _keys(spec.target))
         cached += [expected.cached] if expected.cached is not None else []
         prepared = prepare(expected.kept, spec.target, params)

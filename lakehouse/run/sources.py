@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from lakehouse.errors import DataError, SpecError, spark_message
+from lakehouse.runtime.compat import schema_from_ddl
 from lakehouse.table.lineage import SourceFile
 from lakehouse.spec.source import CsvSource, JsonSource, ParquetSource, Source
 
@@ -209,7 +210,7 @@ def _plain(uri: str) -> str:
 
 def _schema(ddl: str) -> StructType:
     try:
-        return StructType.fromDDL(ddl)
+        return schema_from_ddl(ddl)
     except (ParseException, AnalysisException) as exc:
         raise SpecError(f"invalid schema: {spark_message(exc)}", field="source.schema") from None
 

@@ -3,7 +3,9 @@
 * :func:`state` reads the table's log once (:func:`lakehouse.table.log.read`); a folder that holds files but no Delta
   table is refused (the job would turn it into a table, and a later vacuum would delete
   its files).
-* :func:`check_change_columns`: a table with the change data feed cannot hold its reserved columns.
+* :func:`check_properties`: a table with the change data feed cannot hold its reserved columns, and
+  ``delta.enableTypeWidening`` needs a Delta that widens types on write (4.0 or later,
+  :func:`lakehouse.runtime.compat.type_widening_missing`).
 * :func:`check_table`: the partitioning must match the table's, and the run's columns and types
   the table's under ``target.on_schema_change`` (the comparison is :mod:`.evolve`).
 """
@@ -17,6 +19,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
 from lakehouse.errors import SpecError
+from lakehouse.runtime.compat import type_widening_missing
 from lakehouse.spec.target import MergeTarget, Target
 from lakehouse.table import log
 from lakehouse.table.log import TableLog
@@ -59,14 +62,19 @@ CHANGE_DATA_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 """Columns Delta reserves in a table with the change data feed (a Delta source's change columns)."""
 
 
-def check_change_columns(columns: list[str], properties: dict[str, str]) -> None:
-    """A table with the change data feed cannot hold the feed's own columns (Delta would refuse it only
-    after writing the data files)."""
+def check_properties(spark: SparkSession, columns: list[str], properties: dict[str, str]) -> None:
+    """The table ``properties`` of a job (the defaults and ``target.properties``) must suit its ``columns`` and
+    the session's Delta: a table with the change data feed cannot hold the feed's own columns (Delta would
+    refuse it only after writing the data files), and type widening needs Delta 4.0 or later."""
     reserved = [c for c in columns if c.lower() in CHANGE_DATA_COLUMNS]
     if reserved and properties["delta.enableChangeDataFeed"].lower() == "true":
         raise SpecError(f"columns {', '.join(reserved)} are reserved by the change data feed of the target table: "
                         "rename them (e.g. _commit_version: source_version) or set target.properties "
                         "delta.enableChangeDataFeed: 'false'", field="transform.rename")
+    missing = properties.get(TYPE_WIDENING, "").lower() == "true" and type_widening_missing(spark)
+    if missing:
+        raise SpecError(f"{TYPE_WIDENING}: {missing}; remove the property, or run on Spark 4 with Delta 4",
+                        field="target.properties")
 
 
 def check_table(spark: SparkSession, table: TableRef, target: Target, columns: StructType,
@@ -80,7 +88,7 @@ def check_table(spark: SparkSession, table: TableRef, target: Target, columns: S
     policy = target.on_schema_change
     widening = policy == "add_columns" and (table.table_property(spark, delta, TYPE_WIDENING) or "").lower() == "true"
     return check(compare(schema, columns, policy=policy, fixed=fixed_columns(target), type_widening=widening,
-                         name=str(table)))
+                         widening_missing=type_widening_missing(spark) if widening else None, name=str(table)))
 
 
 def fixed_columns(target: Target) -> list[str]:

@@ -91,10 +91,11 @@ class SchemaPlan:
 
 
 def compare(table: StructType, run: StructType, *, policy: str, fixed: Iterable[str] = (),
-            type_widening: bool = False, name: str = "the table") -> SchemaPlan:
+            type_widening: bool = False, widening_missing: str | None = None, name: str = "the table") -> SchemaPlan:
     """Compare the ``run``'s columns with the ``table``'s under ``policy`` (``fail``, ``add_columns``,
     ``ignore_new``).  ``fixed`` are the columns that can never be new nor change type (partition columns,
     merge keys and ordering columns); ``type_widening`` is the table's ``delta.enableTypeWidening``;
+    ``widening_missing`` says why the session's Delta cannot widen (then every widening is refused);
     ``name`` names the table in messages.  Nullability is never a difference."""
     if policy not in POLICIES:
         raise ValueError(f"unknown on_schema_change policy {policy!r}")
@@ -131,7 +132,7 @@ def compare(table: StructType, run: StructType, *, policy: str, fixed: Iterable[
         if stored is None or same_type(kind, stored):
             continue
         change = _type_change(c, stored, kind, policy=policy, fixed=c in fixed, type_widening=type_widening,
-                              name=name)
+                              widening_missing=widening_missing, name=name)
         if isinstance(change, Change):
             changes.append(change)
         else:
@@ -140,7 +141,7 @@ def compare(table: StructType, run: StructType, *, policy: str, fixed: Iterable[
 
 
 def _type_change(column: str, stored: DataType, kind: DataType, *, policy: str, fixed: bool,
-                 type_widening: bool, name: str) -> Change | Refusal:
+                 type_widening: bool, widening_missing: str | None, name: str) -> Change | Refusal:
     """A column whose type differs: widened (``add_columns``, a widening Delta applies by itself) or refused."""
     both = f"{_text(kind)} in the run but {_text(stored)} in table {name}"
     if policy != "add_columns":
@@ -151,6 +152,9 @@ def _type_change(column: str, stored: DataType, kind: DataType, *, policy: str, 
     if fixed:
         return Refusal("source.schema", f"column {column} is {both}: a key, ordering or partition column "
                                         "cannot change type; cast it to the table's type")
+    if widening_missing:
+        return Refusal("source.schema", f"column {column} is {both}: {widening_missing}; declare or cast it to "
+                                        "the table's type")
     if not type_widening:
         return Refusal("target.properties", f"column {column} is {both}: widening it needs the table property "
                                             f"{TYPE_WIDENING} = 'true' (ALTER TABLE ... SET TBLPROPERTIES, or "
