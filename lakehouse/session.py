@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from pathlib import Path
 from typing import IO
 
 from pyspark.sql import SparkSession
@@ -27,7 +26,7 @@ from lakehouse.errors import SpecError
 from lakehouse.runtime import quiet_java_options
 from lakehouse.runtime.compat import runtime_confs
 from lakehouse.spec.platform import mismatch
-from lakehouse.spec.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
+from lakehouse.spec.profile import DELTA_CONFS, Profile, conf_value
 
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 """Read by Spark's launcher before the driver JVM starts (pyspark passes the builder's confs to it)."""
@@ -71,19 +70,13 @@ def on_platform_line(spark: SparkSession, profile: Profile) -> SparkSession:
 
 
 def _with_delta_jars(confs: dict[str, str], profile: Profile, *, verbose: bool) -> dict[str, str]:
-    """``confs`` with the Delta jars in front of the profile's own ``spark.jars``."""
-    jars_dir = os.environ.get(JARS_DIR_ENV) or (profile.delta.jars_dir if profile.delta.jars == "dir" else None)
-    if jars_dir:
-        jars = sorted(Path(jars_dir).glob("*.jar"))
-        if not jars:
-            raise SpecError(f"no .jar files in {jars_dir}", field="delta.jars_dir")
-    elif profile.delta.jars == "provided":  # the platform has Delta on its classpath
-        return confs
-    else:
-        from lakehouse.runtime.jars import cached_jars, delta_coordinates
+    """``confs`` with the Delta jars (:func:`lakehouse.runtime.jars.profile_jars`) in front of the profile's
+    own ``spark.jars``."""
+    from lakehouse.runtime.jars import profile_jars
 
-        jars = cached_jars(delta_coordinates(), repositories=_listed(confs, "spark.jars.repositories"),
-                           ivy_settings=confs.get("spark.jars.ivySettings"), verbose=verbose)
+    jars = profile_jars(profile, verbose=verbose)
+    if not jars:  # the platform has Delta on its classpath
+        return confs
     return {**confs, "spark.jars": ",".join([*map(str, jars), *_listed(confs, "spark.jars")])}
 
 

@@ -13,7 +13,7 @@ from lakehouse.deploy.jobs import databricks_job, emr_step
 from lakehouse.cli.deploy import add_deploy_commands
 from lakehouse.spec.load import load_profile
 from lakehouse.deploy.package import Artifacts, PackageError, submit_command
-from lakehouse.runtime.jars import delta_coordinates
+from lakehouse.runtime.jars import cached_jars, delta_coordinates
 from lakehouse.spec.profile import DeploySettings, RunEvents
 from tests.jobs import SHOP
 
@@ -50,10 +50,12 @@ def _command(project, profile, **kwargs):
                           run_date="2024-03-02", project_dir=project, **kwargs)
 
 
-def test_local_profile_resolves_delta_from_maven(project):
+def test_local_profile_ships_the_cached_delta_jars(project):
+    cached = cached_jars(delta_coordinates())
+    assert any(j.name.startswith("io.delta_delta-spark_") for j in cached)
     assert _command(project, "laptop", run_args=["--force"]) == [
         "spark-submit", "--master", "local[2]", "--deploy-mode", "client",
-        "--packages", ",".join(delta_coordinates()), *DELTA_CONFS, "--conf", "spark.ui.enabled=false",
+        "--jars", ",".join(map(str, cached)), *DELTA_CONFS, "--conf", "spark.ui.enabled=false",
         "--py-files", "build/lakehouse-0123456789ab.zip", "build/lakehouse_main.py",
         "run", str(project / "jobs" / "orders.yaml"), "--date", "2024-03-02", "--profile", "laptop", "--force"]
 

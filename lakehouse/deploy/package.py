@@ -17,7 +17,7 @@ pick up new code and specs; the same inputs give the same names and bytes:
 
 Older artifacts in ``build/`` are removed.  :func:`submit_command` returns the
 ``spark-submit`` argv for a job and a profile.  Spark is imported only to name the Delta jars of a
-``maven`` profile, as the local session names them (:func:`lakehouse.runtime.jars.delta_coordinates`).
+``maven`` profile, which it ships from lakehouse's jar cache as the local session uses them.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lakehouse.deploy.wheel import PackageError, content_digest, lakehouse_wheel, package_files, write_zip
-from lakehouse.runtime.jars import delta_coordinates
+from lakehouse.runtime.jars import profile_jars
 from lakehouse.spec.load import load_job
-from lakehouse.spec.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
+from lakehouse.spec.profile import DELTA_CONFS, Profile, conf_value
 from lakehouse.spec.project import PROJECT_FILE
 
 BUNDLE_FOLDERS = ("jobs", "conf", "sql")
@@ -135,17 +135,11 @@ def submit_command(job: str | os.PathLike, profile: Profile, artifacts: Artifact
 
 
 def delta_jars_args(profile: Profile) -> list[str]:
-    """``--packages`` (maven: the installed delta-spark's coordinates, e.g. ``io.delta:delta-spark_2.12:3.3.3`` with
-    Spark 3.5), ``--jars`` (a folder of jars) or nothing (provided by the platform)."""
-    jars_dir = os.environ.get(JARS_DIR_ENV) or (profile.delta.jars_dir if profile.delta.jars == "dir" else None)
-    if jars_dir:
-        jars = sorted(Path(jars_dir).glob("*.jar"))
-        if not jars:
-            raise PackageError(f"no .jar files in {jars_dir} (delta.jars_dir or ${JARS_DIR_ENV})")
-        return ["--jars", ",".join(str(j) for j in jars)]
-    if profile.delta.jars == "maven":
-        return ["--packages", ",".join(delta_coordinates())]
-    return []
+    """``--jars`` with the jars a local session of ``profile`` gets (``maven``: the installed delta-spark's,
+    from lakehouse's jar cache, e.g. ``delta-spark_2.12-3.3.3/`` with Spark 3.5; ``dir``: the folder's), or
+    nothing (``provided``: the platform's own); see :func:`lakehouse.runtime.jars.profile_jars`."""
+    jars = profile_jars(profile)
+    return ["--jars", ",".join(str(j) for j in jars)] if jars else []
 
 
 def relative_to_project(job: str | os.PathLike, project_dir: str | os.PathLike) -> str:

@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Sequence
 from xml.sax.saxutils import quoteattr
 
-from lakehouse.errors import LakehouseError
-from lakehouse.spec.profile import JARS_DIR_ENV
+from lakehouse.errors import LakehouseError, SpecError
+from lakehouse.spec.profile import JARS_DIR_ENV, Profile, conf_value
 
 CACHE_ENV = "LAKEHOUSE_JARS_CACHE"
 """Environment variable: the folder holding the jar folders (default ``~/.cache/lakehouse/jars``)."""
@@ -69,6 +69,25 @@ def delta_coordinates() -> tuple[str, ...]:
 
     builder = configure_spark_with_delta_pip(SparkSession.Builder())  # sets one conf, starts nothing
     return tuple(builder._options["spark.jars.packages"].split(","))
+
+
+def profile_jars(profile: Profile, *, verbose: bool = False) -> list[Path]:
+    """The Delta jars a session of ``profile`` gets, and a cluster submit ships: the jars of the folder in
+    ``$LAKEHOUSE_DELTA_JARS_DIR`` or ``delta.jars_dir`` (``dir``), the installed delta-spark's resolved into
+    the cache (``maven``, with the profile's ``spark.jars.repositories`` or ``spark.jars.ivySettings``), or
+    none (``provided``: the platform's)."""
+    jars_dir = os.environ.get(JARS_DIR_ENV) or (profile.delta.jars_dir if profile.delta.jars == "dir" else None)
+    if jars_dir:
+        jars = sorted(Path(jars_dir).glob("*.jar"))
+        if not jars:
+            raise SpecError(f"no .jar files in {jars_dir} (delta.jars_dir or ${JARS_DIR_ENV})", field="delta.jars_dir")
+        return jars
+    if profile.delta.jars == "provided":
+        return []
+    confs = {key: conf_value(value) for key, value in profile.spark.conf.items()}
+    repositories = [r.strip() for r in confs.get("spark.jars.repositories", "").split(",") if r.strip()]
+    return cached_jars(delta_coordinates(), repositories=repositories, ivy_settings=confs.get("spark.jars.ivySettings"),
+                       verbose=verbose)
 
 
 def cache_root() -> Path:
