@@ -13,6 +13,7 @@ from lakehouse.deploy.jobs import databricks_job, emr_step
 from lakehouse.cli.deploy import add_deploy_commands
 from lakehouse.spec.load import load_profile
 from lakehouse.deploy.package import Artifacts, PackageError, submit_command
+from lakehouse.runtime.jars import delta_coordinates
 from lakehouse.spec.profile import DeploySettings, RunEvents
 from tests.jobs import SHOP
 
@@ -52,7 +53,7 @@ def _command(project, profile, **kwargs):
 def test_local_profile_resolves_delta_from_maven(project):
     assert _command(project, "laptop", run_args=["--force"]) == [
         "spark-submit", "--master", "local[2]", "--deploy-mode", "client",
-        "--packages", "io.delta:delta-spark_2.13:4.0.1", *DELTA_CONFS, "--conf", "spark.ui.enabled=false",
+        "--packages", ",".join(delta_coordinates()), *DELTA_CONFS, "--conf", "spark.ui.enabled=false",
         "--py-files", "build/lakehouse-0123456789ab.zip", "build/lakehouse_main.py",
         "run", str(project / "jobs" / "orders.yaml"), "--date", "2024-03-02", "--profile", "laptop", "--force"]
 

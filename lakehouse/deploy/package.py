@@ -16,18 +16,19 @@ pick up new code and specs; the same inputs give the same names and bytes:
   its working folder (``lakehouse.yaml`` makes ``bundle/`` the project root there).
 
 Older artifacts in ``build/`` are removed.  :func:`submit_command` returns the
-``spark-submit`` argv for a job and a profile.  Nothing here imports Spark.
+``spark-submit`` argv for a job and a profile.  Spark is imported only to name the Delta jars of a
+``maven`` profile, as the local session names them (:func:`lakehouse.runtime.jars.delta_coordinates`).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from lakehouse.deploy.wheel import PackageError, content_digest, lakehouse_wheel, package_files, write_zip
+from lakehouse.runtime.jars import delta_coordinates
 from lakehouse.spec.load import load_job
 from lakehouse.spec.profile import DELTA_CONFS, JARS_DIR_ENV, Profile, conf_value
 from lakehouse.spec.project import PROJECT_FILE
@@ -134,7 +135,8 @@ def submit_command(job: str | os.PathLike, profile: Profile, artifacts: Artifact
 
 
 def delta_jars_args(profile: Profile) -> list[str]:
-    """``--packages`` (maven), ``--jars`` (a folder of jars) or nothing (provided by the platform)."""
+    """``--packages`` (maven: the installed delta-spark's coordinates, e.g. ``io.delta:delta-spark_2.12:3.3.3`` with
+    Spark 3.5), ``--jars`` (a folder of jars) or nothing (provided by the platform)."""
     jars_dir = os.environ.get(JARS_DIR_ENV) or (profile.delta.jars_dir if profile.delta.jars == "dir" else None)
     if jars_dir:
         jars = sorted(Path(jars_dir).glob("*.jar"))
@@ -142,7 +144,7 @@ def delta_jars_args(profile: Profile) -> list[str]:
             raise PackageError(f"no .jar files in {jars_dir} (delta.jars_dir or ${JARS_DIR_ENV})")
         return ["--jars", ",".join(str(j) for j in jars)]
     if profile.delta.jars == "maven":
-        return ["--packages", f"io.delta:delta-spark_2.13:{importlib.metadata.version('delta-spark')}"]
+        return ["--packages", ",".join(delta_coordinates())]
     return []
 
 
