@@ -4,7 +4,8 @@ Spark and Delta tag their exceptions with an error class (``FAILED_READ_FILE.NO_
 and a SQLSTATE.  :func:`translate` walks an exception and its Java causes and maps them
 by those, never by the wording of a message:
 
-* SQLSTATE ``2D521``, Delta's concurrent-modification conflicts → :class:`ConflictError` (exit 4);
+* SQLSTATE ``2D521``, Delta's concurrent-modification conflicts → :class:`ConflictError` (exit 4), also
+  as Delta's own Python classes raise them (from Delta 4.1, without the Java exception);
 * a Delta source whose change data or files do not cover the versions a run reads
   (``DELTA_MISSING_CHANGE_DATA``, ``DELTA_TRUNCATED_TRANSACTION_LOG``, a vacuumed file:
   ``FAILED_READ_FILE.FILE_NOT_EXIST``) → :class:`DataError` saying how to recover;
@@ -180,7 +181,7 @@ def causes(exc: BaseException) -> list[Cause]:
     """``exc`` and its Java causes, outermost first (empty when no JVM is behind it)."""
     java = getattr(exc, "_origin", None) or getattr(exc, "java_exception", None)
     if java is None:
-        return []
+        return _delta_conflict(exc)
     from py4j.java_gateway import is_instance_of
     from py4j.protocol import Py4JError
     from pyspark import SparkContext
@@ -216,3 +217,16 @@ def _ask(call, default):
         return call()
     except (Py4JError, TypeError):
         return default
+
+
+def _delta_conflict(exc: BaseException) -> list[Cause]:
+    """A commit conflict as Delta's own Python classes raise it (``delta.exceptions.ProtocolChangedException``
+    ...; ``import delta`` installs that conversion from Delta 4.1): they keep the message, not the Java
+    exception.  Delta converts only its concurrent-modification exceptions, whose SQLSTATE is always
+    ``2D521``; the error class is the message's ``[CONDITION]`` tag.  Anything else: no chain."""
+    if not type(exc).__module__.startswith("delta.exceptions"):
+        return []
+    message = str(exc).split("\n\nJVM stacktrace:")[0]
+    tag = re.match(r"\[([A-Z0-9_.]+)\]", message.strip())
+    return [Cause(java_class=f"io.delta.exceptions.{type(exc).__name__}", condition=tag.group(1) if tag else None,
+                  sql_state=CONFLICT_STATE, message=message)]

@@ -1,5 +1,6 @@
-"""The Delta jar cache (lakehouse.runtime.jars): resolved once from Maven, checked, resolved again when
-broken, one folder per set of coordinates, never fooled by a local Maven repository.
+"""The Delta jar cache (lakehouse.runtime.jars): resolved once from Maven, without the artifacts Spark ships
+itself, checked, resolved again when broken, one folder per set of coordinates, never fooled by a local
+Maven repository.
 
 These tests run Ivy (a small JVM, no Spark) and download the Delta jars (a few MB) into a temporary cache.
 """
@@ -12,7 +13,8 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from lakehouse.runtime.jars import CACHE_ENV, MARKER, JarsError, cache_folder, cached_jars, checked, delta_coordinates
+from lakehouse.runtime.jars import (CACHE_ENV, LAYOUT, MARKER, JarsError, cache_folder, cached_jars, checked,
+                                    delta_coordinates, spark_artifacts)
 
 COORDINATES = delta_coordinates()
 GROUP, ARTIFACT, VERSION = COORDINATES[0].split(":")
@@ -56,8 +58,17 @@ def test_the_jars_are_resolved_into_a_folder_named_by_the_coordinates(cache):
     assert f"{GROUP}_{ARTIFACT}-{VERSION}.jar" in [jar.name for jar in jars]
     assert all(jar.parent == folder and jar.stat().st_size > 0 for jar in jars)
     marker = json.loads((folder / MARKER).read_text())
-    assert marker == {"coordinates": list(COORDINATES), "jars": {jar.name: jar.stat().st_size for jar in jars}}
+    assert marker == {"layout": LAYOUT, "coordinates": list(COORDINATES),
+                      "jars": {jar.name: jar.stat().st_size for jar in jars}}
     assert sorted(p.name for p in root.iterdir()) == [folder.name]  # no temporary folders left
+
+
+def test_artifacts_spark_ships_are_left_out(cache):
+    _, jars = cache
+    shipped = set(spark_artifacts())
+    assert {"hadoop-client-api", "jackson-databind", "log4j-core", "parquet-hadoop", "zstd-jni"} <= shipped
+    assert "log4j-1.2-api" in shipped and "jackson-module-scala_2.13" in shipped  # names holding "-digit" or "_2.13"
+    assert not [jar.name for jar in jars if any(jar.name.split("_", 1)[1].startswith(f"{name}-") for name in shipped)]
 
 
 def test_a_checked_folder_is_used_without_running_ivy(cache, monkeypatch):
@@ -66,7 +77,7 @@ def test_a_checked_folder_is_used_without_running_ivy(cache, monkeypatch):
     assert cached_jars(COORDINATES) == jars
 
 
-@pytest.mark.parametrize("damage", ["no marker", "truncated jar", "missing jar", "other coordinates"])
+@pytest.mark.parametrize("damage", ["no marker", "truncated jar", "missing jar", "other coordinates", "older layout"])
 def test_a_damaged_folder_fails_its_check(cache, tmp_path, damage):
     folder = shutil.copytree(cache_folder(COORDINATES), tmp_path / "copy")
     jar = folder / f"{GROUP}_{ARTIFACT}-{VERSION}.jar"
@@ -77,6 +88,10 @@ def test_a_damaged_folder_fails_its_check(cache, tmp_path, damage):
         jar.write_bytes(jar.read_bytes()[:100])
     elif damage == "missing jar":
         jar.unlink()
+    elif damage == "older layout":  # resolved by an older lakehouse, with Spark's own jars in it
+        marker = json.loads((folder / MARKER).read_text())
+        del marker["layout"]
+        (folder / MARKER).write_text(json.dumps(marker))
     else:
         assert checked(folder, ("io.delta:delta-spark_2.12:3.3.0",)) is None
         return

@@ -6,17 +6,22 @@ the session fail to start ("download failed").  Instead, :func:`cached_jars` res
 once, in a ``java`` process running the Ivy that ships with Spark, with its own settings (the
 repositories of the profile's ``spark.jars.repositories``, then Maven Central; or the profile's
 ``spark.jars.ivySettings``), a throw-away Ivy cache and Spark's exclusions (Spark itself, the Scala
-library), and keeps the jars in one folder per set of coordinates::
+library).  It also leaves out every dependency whose artifact Spark ships in its own ``jars`` folder
+(Hadoop client, Parquet, Jackson, log4j...: Delta 4.4 brings 73 MB of them): the driver loads classes
+from Spark's jars first, so those copies were never used, and each JVM start paid for them (about 3 s
+on the session start, 2 s on the first write, on 2 cores).  The jars are kept in one folder per set of
+coordinates::
 
-    <cache>/delta-spark_2.13-4.0.1/        <artifact>-<version> of the first coordinate (+ a digest if more)
-        io.delta_delta-spark_2.13-4.0.1.jar
-        io.delta_delta-storage-4.0.1.jar
-        org.antlr_antlr4-runtime-4.13.1.jar
-        lakehouse-jars.json                the marker, written last: the coordinates and each jar's size
+    <cache>/delta-spark_4.2_2.13-4.4.0/    <artifact>-<version> of the first coordinate (+ a digest if more)
+        io.delta_delta-spark_4.2_2.13-4.4.0.jar
+        io.delta_delta-storage-4.4.0.jar
+        io.delta_delta-kernel-api-4.4.0.jar    ... 8 jars, 13 MB
+        lakehouse-jars.json                the marker, written last: layout, coordinates and each jar's size
 
 ``<cache>`` is ``$LAKEHOUSE_JARS_CACHE``, else ``$XDG_CACHE_HOME/lakehouse/jars``, else
-``~/.cache/lakehouse/jars``.  A folder is used only if its marker names the same coordinates and every
-jar it lists is there, non-empty, with that size; otherwise it is resolved again (into a temporary folder,
+``~/.cache/lakehouse/jars``.  A folder is used only if its marker has this layout (:data:`LAYOUT`: a folder
+an older lakehouse resolved, with Spark's own jars in it, is resolved again), names the same coordinates and
+every jar it lists is there, non-empty, with that size; otherwise it is resolved again (into a temporary folder,
 renamed into place when complete).  Another Spark/Delta pair gets a folder of its own.  Resolution prints
 nothing unless ``verbose``; a failure is a :class:`JarsError`, one line naming the coordinates, Ivy's
 reason and how to retry.
@@ -47,6 +52,8 @@ from lakehouse.spec.profile import JARS_DIR_ENV, Profile, conf_value
 CACHE_ENV = "LAKEHOUSE_JARS_CACHE"
 """Environment variable: the folder holding the jar folders (default ``~/.cache/lakehouse/jars``)."""
 MARKER = "lakehouse-jars.json"
+LAYOUT = 2
+"""The marker's ``layout``: 2 = without the artifacts Spark ships (layout 1, no key: with them)."""
 SPARK_MODULES = ("catalyst|core|graphx|kvstore|launcher|mllib|mllib-local|network-common|network-shuffle|repl|"
                  "sketch|sql|streaming|tags|unsafe|common-utils|sql-api")
 """The Spark modules Spark's own ``--packages`` resolution leaves out: the session has them already."""
@@ -63,7 +70,8 @@ class JarsError(LakehouseError):
 
 def delta_coordinates() -> tuple[str, ...]:
     """The Maven coordinates of the installed delta-spark's jars, as delta's own
-    ``configure_spark_with_delta_pip`` picks them, e.g. ``("io.delta:delta-spark_2.13:4.0.1",)``."""
+    ``configure_spark_with_delta_pip`` picks them, e.g. ``("io.delta:delta-spark_4.2_2.13:4.4.0",)`` (from
+    Delta 4.1 the artifact names the Spark line; ``delta-spark_2.13`` before)."""
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 
@@ -130,7 +138,8 @@ def checked(folder: Path, coordinates: Sequence[str]) -> list[Path] | None:
     with their recorded sizes; None otherwise."""
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        sizes = marker["jars"] if marker["coordinates"] == list(coordinates) else {}
+        current = marker["coordinates"] == list(coordinates) and "layout" in marker and marker["layout"] == LAYOUT
+        sizes = marker["jars"] if current else {}
         jars = [folder / name for name in sorted(sizes)]
         if jars and all(sizes[jar.name] > 0 and jar.stat().st_size == sizes[jar.name] for jar in jars):
             return jars
@@ -156,7 +165,8 @@ def _resolve(coordinates: tuple[str, ...], folder: Path, *, repositories: Sequen
         if done.returncode != 0 or not jars or any(jar.stat().st_size == 0 for jar in jars):
             output = "\n".join(filter(None, [done.stdout, done.stderr]))
             raise JarsError(_failure(coordinates, _reason(output) if output else "see Ivy's output above"))
-        marker = {"coordinates": list(coordinates), "jars": {jar.name: jar.stat().st_size for jar in jars}}
+        marker = {"layout": LAYOUT, "coordinates": list(coordinates),
+                  "jars": {jar.name: jar.stat().st_size for jar in jars}}
         (staged / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")  # last
         if folder.exists():  # it failed its check
             shutil.rmtree(folder, ignore_errors=True)
@@ -183,6 +193,7 @@ def _module_file(path: Path, coordinates: Sequence[str]) -> Path:
     dependencies = "".join(
         f"    <dependency org={quoteattr(group)} name={quoteattr(artifact)} rev={quoteattr(version)} "
         'conf="default->default(runtime)"/>\n' for group, artifact, version in map(_parts, coordinates))
+    dependencies += "".join(f"    <exclude module={quoteattr(name)}/>\n" for name in spark_artifacts())
     path.write_text('<ivy-module version="2.0">\n  <info organisation="lakehouse" module="jars" revision="1"/>\n'
                     '  <configurations><conf name="default"/></configurations>\n  <dependencies>\n'
                     f"{dependencies}"
@@ -199,19 +210,36 @@ def _parts(coordinate: str) -> tuple[str, str, str]:
     return parts  # type: ignore[return-value]
 
 
+def spark_artifacts() -> list[str]:
+    """The artifact names of the jars in Spark's ``jars`` folder, e.g. ``hadoop-client-api`` for
+    ``hadoop-client-api-3.5.0.jar``.  A file name does not say where the artifact ends and the version
+    begins (``zstd-jni-1.5.7-7``, ``log4j-1.2-api-2.25.4``): every cut before a ``-`` and a digit is
+    listed, so the artifact is among them, and the other cuts (``zstd-jni-1.5.7``, ``log4j``) name
+    nothing Delta depends on besides Spark."""
+    names = set()
+    for jar in _spark_jars().glob("*.jar"):
+        names.update(jar.stem[:cut.start()] for cut in re.finditer(r"-(?=\d)", jar.stem))
+    return sorted(names)
+
+
 def _java() -> str:
     """The ``java`` Spark's launcher uses: ``$JAVA_HOME/bin/java``, else the PATH's."""
     home = os.environ.get("JAVA_HOME")
     return str(Path(home) / "bin" / "java") if home else "java"
 
 
-def _ivy_jar() -> Path:
-    """The Ivy jar of the Spark that starts the session (``$SPARK_HOME``, else the pyspark package)."""
+def _spark_jars() -> Path:
+    """The ``jars`` folder of the Spark that starts the session (``$SPARK_HOME``, else the pyspark package)."""
     spec = importlib.util.find_spec("pyspark")
     home = os.environ.get("SPARK_HOME") or (spec.submodule_search_locations[0] if spec else "")
-    found = sorted(Path(home, "jars").glob("ivy-*.jar")) if home else []
+    return Path(home or "SPARK_HOME", "jars")
+
+
+def _ivy_jar() -> Path:
+    """The Ivy jar of the Spark that starts the session (in :func:`_spark_jars`)."""
+    found = sorted(_spark_jars().glob("ivy-*.jar"))
     if not found:
-        raise JarsError(f"no Ivy jar in {home or 'SPARK_HOME'}/jars to resolve the Delta jars with; "
+        raise JarsError(f"no Ivy jar in {_spark_jars()} to resolve the Delta jars with; "
                         f"set {JARS_DIR_ENV} to a folder holding the jars")
     return found[-1]
 
