@@ -5,13 +5,13 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-# The oldest supported pair (pyproject's extra spark35: Spark 3.5 + Delta 3.3, Scala 2.12, as on EMR 7.x).
-OLDEST_VENV ?= .venv-spark35
-OLDEST_BIN := $(OLDEST_VENV)/bin
+# The oldest supported pair (pyproject's extra spark35: Spark 3.5 + Delta 3.3, Scala 2.12, as on EMR 7.x);
+# every other supported pair has an extra too (spark40), and `make test-LINE` runs the core tests on it.
+OLDEST := spark35
 # The core tests, the ones that also run on the oldest pair: merges (and their model), audit and
-# time travel, a run on a standalone cluster, the jar cache and the quiet start-up.
+# time travel, a run on a standalone cluster, the jar cache, the quiet start-up and the platform check.
 CORE_TESTS := tests/test_merge.py tests/write/test_merge_properties.py tests/test_audit.py \
-	tests/bad_inputs/test_line_cases.py \
+	tests/bad_inputs/test_line_cases.py tests/test_platform.py \
 	tests/test_timetravel.py tests/test_cluster.py tests/test_jars.py tests/test_quiet.py
 DEMO := examples/shop
 DEMO_FROM := 2024-03-01
@@ -20,6 +20,7 @@ DEMO_CHANGE := 2024-03-04
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
 .PHONY: install install-oldest demo test test-oldest schemas clean
+.PRECIOUS: .venv-spark%/.installed
 
 install: $(VENV)/.installed
 
@@ -44,17 +45,20 @@ test: install
 	$(BIN)/python -m pytest
 	$(MAKE) test-oldest
 
-install-oldest: $(OLDEST_VENV)/.installed
+install-oldest: .venv-$(OLDEST)/.installed
 
-$(OLDEST_VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(OLDEST_VENV)
-	$(OLDEST_BIN)/python -m pip install --quiet --upgrade pip
-	$(OLDEST_BIN)/python -m pip install --quiet -e '.[dev-spark35]'
+# A second venv per supported pair: .venv-spark35 gets the extra dev-spark35, .venv-spark40 dev-spark40.
+.venv-spark%/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-spark$*
+	.venv-spark$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-spark$*/bin/python -m pip install --quiet -e '.[dev-spark$*]'
 	touch $@
 
-# The core tests on the oldest supported pair, in its own venv.
-test-oldest: install-oldest
-	$(OLDEST_BIN)/python -m pytest $(CORE_TESTS)
+# The core tests on the oldest supported pair (make test-spark40: on Spark 4.0 + Delta 4.0).
+test-oldest: test-$(OLDEST)
+
+test-spark%: .venv-spark%/.installed
+	.venv-spark$*/bin/python -m pytest $(CORE_TESTS)
 
 # The JSON Schemas in schemas/, from the models (tests/test_schema_files.py keeps them equal).
 schemas: install
