@@ -113,7 +113,8 @@ def test_sql_files_cannot_call_java(spark, df, tmp_path, text, function):
     assert spark.sparkContext._jvm.java.lang.System.getProperty("lakehouse.pwned") is None
 
 
-@pytest.mark.parametrize("text", ["SELECT * FROM IDENTIFIER('source')", "SELECT IDENTIFIER('reflect')('a', 'b')"])
+@pytest.mark.parametrize("text", ["SELECT * FROM IDENTIFIER('source')", "SELECT IDENTIFIER('reflect')('a', 'b')",
+                                  "SELECT * FROM source JOIN identifier /* c */ ('source') AS s ON true"])
 def test_identifier_clauses_are_refused(df, tmp_path, text):
     assert _refusal(lambda: _run_sql(df, tmp_path, text)) == (
         "transform.sql", "SQL file bad.sql: IDENTIFIER(...) is not allowed: spell the name out")

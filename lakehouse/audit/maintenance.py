@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 
 from lakehouse.audit import versions as V
 from lakehouse.errors import LakehouseError, TableError, spark_message
+from lakehouse.runtime.compat import READ_OLD_VERSIONS
 from lakehouse.table import log as table_log
 from lakehouse.table.lineage import USER_METADATA, RunLineage, commit_conf
 from lakehouse.table.ref import TableRef, has_commits, path_exists
@@ -74,7 +75,8 @@ def restore(spark: SparkSession, table: V.TableLike, version: int | None = None,
     lineage = RunLineage(job="restore", run_date=dt.datetime.now(dt.timezone.utc).date().isoformat(),
                          run_id=run_id or uuid.uuid4().hex[:12], mode="restore")
     metadata = {**json.loads(lineage.to_json()), "restore": {"version": target, "reason": reason}}
-    with commit_conf(spark, {USER_METADATA: json.dumps(metadata, sort_keys=True, separators=(",", ":"))}):
+    with commit_conf(spark, {USER_METADATA: json.dumps(metadata, sort_keys=True, separators=(",", ":")),
+                             **READ_OLD_VERSIONS}):
         metrics = ref.delta(spark).restoreToVersion(target).first().asDict()
     return Restored(table=str(ref), restored_version=target, version=ref.version(spark),
                     run_id=lineage.run_id, metrics=metrics, reason=reason, undone=undone)

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Union
 
 from lakehouse.audit import timetravel
 from lakehouse.errors import LakehouseError, TableError
+from lakehouse.runtime.compat import READ_OLD_VERSIONS
 from lakehouse.table import log as table_log
+from lakehouse.table.lineage import commit_conf
 from lakehouse.table.log import Commit, TableLog
 from lakehouse.table.ref import TableRef
 
@@ -155,4 +157,6 @@ def require_readable(ref: TableRef, log: TableLog, version: int) -> None:
 
 
 def read_version(spark: SparkSession, ref: TableRef, version: int) -> DataFrame:
-    return ref.read(spark.read.format("delta").option("versionAsOf", version))
+    """``ref`` at ``version``, which :func:`require_readable` passed (so however old, as on every Delta line)."""
+    with commit_conf(spark, READ_OLD_VERSIONS):  # the snapshot is pinned when the read is resolved, here
+        return ref.read(spark.read.format("delta").option("versionAsOf", version))

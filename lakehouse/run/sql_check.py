@@ -7,7 +7,10 @@
   table-valued functions but the row generators of :data:`ROW_GENERATORS`;
   an expression (``derive``, ``filter``, ``merge.delete_when``) reads no table at all;
 * no :data:`lakehouse._sql.FORBIDDEN_FUNCTIONS` (they call any Java static method by name) and no
-  ``IDENTIFIER(...)`` clause (it names a table or function only when resolved).
+  ``IDENTIFIER(...)`` clause (it names a table or function only when resolved).  From Spark 4.1 the
+  parser itself resolves ``IDENTIFIER('name')`` of a literal into the plain name: the name is then
+  checked like any other, and the clause is still refused by its text (the node's span in the query),
+  so a SQL file is refused alike on every Spark line.
 
 ``lakehouse validate`` applies the same rules but the reads to sqlglot's tree of the text, without a
 JVM (:mod:`lakehouse.spec.sql`); this check stays the one each run relies on, because it inspects
@@ -16,6 +19,7 @@ the tree Spark executes: where sqlglot's grammar and Spark's differ, Spark's dec
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from py4j.java_gateway import JavaObject
@@ -32,6 +36,8 @@ _ANALYSIS = "org.apache.spark.sql.catalyst.analysis."
 _WITH = "org.apache.spark.sql.catalyst.plans.logical.UnresolvedWith"
 _LEAVES = (_ANALYSIS + "UnresolvedAttribute", "org.apache.spark.sql.catalyst.expressions.Literal")
 """Tree nodes that hold only names or values, never other SQL."""
+_IDENTIFIER_TEXT = re.compile(r"identifier\s*(/\*.*?\*/\s*|--[^\n]*\n\s*)*\(", re.IGNORECASE | re.DOTALL)
+"""The text of a relation written as an ``IDENTIFIER(...)`` clause (Spark 4.1+ parses a literal one to a name)."""
 _UNRESOLVED_IDENTIFIER = (_ANALYSIS + "PlanWithUnresolvedIdentifier", _ANALYSIS + "ExpressionWithUnresolvedIdentifier")
 
 
@@ -68,6 +74,8 @@ def _node_problem(cls: str, node: JavaObject, names: frozenset[str], readable: f
     if cls in _UNRESOLVED_IDENTIFIER:
         return IDENTIFIER_CLAUSE
     if cls == _ANALYSIS + "UnresolvedRelation":
+        if _IDENTIFIER_TEXT.match(_text(node)):
+            return IDENTIFIER_CLAUSE
         parts = [str(p) for p in _items(node.multipartIdentifier())]
         return None if len(parts) == 1 and parts[0].lower() in names else _read_problem(_dotted(parts), readable)
     if cls == _ANALYSIS + "UnresolvedTableValuedFunction":
@@ -80,6 +88,15 @@ def _node_problem(cls: str, node: JavaObject, names: frozenset[str], readable: f
     if cls == _ANALYSIS + "UnresolvedGenerator":  # LATERAL VIEW f(...)
         return function_problem(str(node.name().funcName()))
     return None
+
+
+def _text(node: JavaObject) -> str:
+    """The part of the parsed text ``node`` was made from ("" where the parser kept no position)."""
+    origin = node.origin()
+    text, start, stop = origin.sqlText(), origin.startIndex(), origin.stopIndex()
+    if text.isEmpty() or start.isEmpty() or stop.isEmpty():
+        return ""
+    return str(text.get())[int(start.get()):int(stop.get()) + 1]
 
 
 def _dotted(parts: list[str]) -> str:

@@ -28,6 +28,7 @@ from pyspark.sql import functions as F
 from lakehouse._sql import ONLY_QUERIES, quote_ident
 from lakehouse.errors import SpecError, spark_message
 from lakehouse.run.sql_check import parser, sql_problem
+from lakehouse.runtime.compat import parameterized_sql
 from lakehouse.spec.job import Transform
 
 Step = Callable[[DataFrame], DataFrame]
@@ -91,7 +92,7 @@ def sql_file(path: Path, view: str, name: str, params: Params) -> Step:
             raise SpecError(f"SQL file {name}: {problem}")
         df.createOrReplaceTempView(view)
         try:
-            out = spark.sql(query, args=dict(params))
+            out = parameterized_sql(spark, query, dict(params))
             out.schema  # noqa: B018 - analysed now, so the view can go
             return out
         finally:
@@ -118,8 +119,8 @@ def _select(df: DataFrame, items: list[str], params: Params, where: str | None =
     view = f"_lakehouse_step_{uuid.uuid4().hex}"
     df.createOrReplaceTempView(view)
     try:
-        out = spark.sql("SELECT " + ", ".join(items) + f" FROM {view} AS {view}"  # the alias: so `WHERE (`
-                        + (f" WHERE {where}" if where else ""), args=dict(params))    # cannot parse as one
+        out = parameterized_sql(spark, "SELECT " + ", ".join(items) + f" FROM {view} AS {view}"  # the alias: so
+                                + (f" WHERE {where}" if where else ""), dict(params))  # `WHERE (` cannot parse as one
         out.schema  # noqa: B018 - analysed now, so the view can go
         return out
     finally:

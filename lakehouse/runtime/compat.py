@@ -8,6 +8,15 @@ Code elsewhere calls these functions instead of an API that only one line has:
 * :func:`runtime_confs`: the confs set on a session (``RuntimeConfig.getAll`` exists from pyspark 4.0 only);
 * :func:`error_condition`: a Java ``SparkThrowable``'s error class (``getCondition`` from Spark 4.0,
   ``getErrorClass`` before it, deprecated in 4.0);
+* :func:`parameterized_sql`: ``spark.sql(text, args=...)`` with its parameters bound on every line.  From
+  Spark 4.1 the parser binds them, and Delta's parser drops them (delta-io/delta#7640, open for Delta 4.4):
+  every ``:name`` would end in ``UNBOUND_SQL_PARAMETER``.  Spark's legacy substitution binds them after
+  parsing, as Spark 3.5 and 4.0 do; it is set for the one call.
+* :data:`READ_OLD_VERSIONS`: from Delta 4.4, reading or restoring a version committed longer ago than the
+  table's ``delta.deletedFileRetentionDuration`` (7 days by default) is refused, whether or not its files are
+  still there.  lakehouse checks that every file of a version is there (``TableLog.problem``) before it reads
+  or restores one, so it sets these confs for that call and reads old versions as Delta 3.3 and 4.0 and
+  delta-rs do: an audit of last month's load must not depend on the Delta line.
 * :func:`delta_version` and :func:`type_widening_missing`: Delta features a line lacks.  Type widening
   (``delta.enableTypeWidening``) is a preview in Delta 3.3 that widens only BYTE, SHORT and INT, and lets a
   MERGE write DOUBLE values into a FLOAT column unwidened; lakehouse widens types on Delta 4.0 and later only,
@@ -22,10 +31,10 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import DataType
 
 TYPE_WIDENING_SINCE = (4, 0)
@@ -43,6 +52,29 @@ def schema_from_ddl(ddl: str) -> "DataType":
     from pyspark.sql.types import _parse_datatype_string  # what fromDDL calls on Spark 4
 
     return _parse_datatype_string(ddl)
+
+
+READ_OLD_VERSIONS = {"spark.databricks.delta.vacuum.enforceTimeTravelWithinDeletedFileRetentionDuration": "false"}
+"""Session confs under which Delta 4.4 reads a version older than the deleted-file retention (see above)."""
+
+PARSER_BINDS_PARAMETERS_SINCE = (4, 1)
+"""The first Spark whose parser binds SQL parameters (SPARK-53573), which Delta's parser wrapper drops."""
+_LEGACY_PARAMETERS = "spark.sql.legacy.parameterSubstitution.constantsOnly"
+
+
+def parameterized_sql(spark: "SparkSession", text: str, args: dict[str, Any]) -> "DataFrame":
+    """``spark.sql(text, args=args)``, analysed, with ``args`` bound where a constant may stand on every line."""
+    from lakehouse.table.lineage import commit_conf
+
+    if _line(spark.version) < PARSER_BINDS_PARAMETERS_SINCE:
+        return spark.sql(text, args=args)
+    with commit_conf(spark, {_LEGACY_PARAMETERS: "true"}):
+        return spark.sql(text, args=args)  # classic Spark analyses here, so the conf is no longer needed after
+
+
+def _line(version: str) -> tuple[int, ...]:
+    """``"4.2.0"`` -> ``(4, 2)``."""
+    return tuple(int(n) for n in re.findall(r"\d+", version)[:2])
 
 
 def runtime_confs(spark: "SparkSession") -> dict[str, str]:
@@ -88,7 +120,7 @@ def _jvm_delta_version(jvm) -> str:
 def type_widening_missing(spark: "SparkSession") -> str | None:
     """None where ``spark``'s Delta widens column types on write; else why not, as part of one line."""
     version = delta_version(spark)
-    if tuple(int(n) for n in re.findall(r"\d+", version)[:2]) >= TYPE_WIDENING_SINCE:
+    if _line(version) >= TYPE_WIDENING_SINCE:
         return None
     return (f"type widening needs Delta {'.'.join(map(str, TYPE_WIDENING_SINCE))} or later, this session runs "
             f"Delta {version} on Spark {spark.version}")
