@@ -5,8 +5,9 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-# The oldest supported pair (pyproject's extra spark35: Spark 3.5 + Delta 3.3, Scala 2.12, as on EMR 7.x);
-# the newest pair has an extra too (spark42), and `make test-spark42` runs the core tests on it.
+# The default pair is the newest (pyproject's extra spark: Spark 4.2 + Delta 4.4). The oldest supported pair
+# is the extra spark35 (Spark 3.5 + Delta 3.3, Scala 2.12, as on EMR 7.x); Spark 4.0 + Delta 4.0 (EMR 8.x,
+# Databricks 17.3 LTS) is the extra spark40, and `make test-spark40` runs the core tests on it.
 OLDEST := spark35
 # The core tests, the ones that also run on the oldest pair: merges (and their model), audit and
 # time travel, a run on a standalone cluster, the jar cache, the quiet start-up and the platform check.
@@ -47,14 +48,14 @@ test: install
 
 install-oldest: .venv-$(OLDEST)/.installed
 
-# A second venv per supported pair: .venv-spark35 gets the extra dev-spark35, .venv-spark42 dev-spark42.
+# A second venv per other supported pair: .venv-spark35 gets the extra dev-spark35, .venv-spark40 dev-spark40.
 .venv-spark%/.installed: pyproject.toml
 	$(PYTHON) -m venv .venv-spark$*
 	.venv-spark$*/bin/python -m pip install --quiet --upgrade pip
 	.venv-spark$*/bin/python -m pip install --quiet -e '.[dev-spark$*]'
 	touch $@
 
-# The core tests on the oldest supported pair (make test-spark42: on Spark 4.2 + Delta 4.4).
+# The core tests on the oldest supported pair (make test-spark40: on Spark 4.0 + Delta 4.0).
 test-oldest: test-$(OLDEST)
 
 test-spark%: .venv-spark%/.installed

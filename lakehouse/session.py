@@ -10,7 +10,7 @@ into lakehouse's jar cache, :mod:`lakehouse.runtime.jars`, and passed as ``spark
 (:data:`lakehouse.runtime.LOG4J_CONFIG`): warnings and errors, without the start-up banner;
 and its stderr reaches ours without the JVM's ``WARNING: Using incubator modules`` line.
 Example: ``get_spark(load_profile("local", "conf"))`` on a laptop starts ``local[*]`` with
-``spark.jars`` from ``~/.cache/lakehouse/jars/delta-spark_2.13-4.0.1/`` (the default pair) and prints nothing.
+``spark.jars`` from ``~/.cache/lakehouse/jars/delta-spark_4.2_2.13-4.4.0/`` (the default pair) and prints nothing.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ VERSIONED = ("lakehouse", "pyspark", "delta-spark")
 
 
 def versions() -> str:
-    """``lakehouse 0.1.0, pyspark 4.0.1, delta-spark 4.0.1``: each of :data:`VERSIONED` as its installed
+    """``lakehouse 0.1.0, pyspark 4.2.0, delta-spark 4.4.0``: each of :data:`VERSIONED` as its installed
     distribution's metadata says (nothing is imported, no JVM starts), else ``not installed``."""
     return ", ".join(f"{name} {_installed(name)}" for name in VERSIONED)
 
