@@ -19,6 +19,7 @@ error as a single line and exits with the error's :attr:`~LakehouseError.exit_co
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 
 
@@ -102,9 +103,13 @@ class ConflictError(RetryableError):
     """A concurrent writer changed what this run read (Delta's concurrent-modification conflicts)."""
 
 
+_POSITION = re.compile(r"\s*\(line \d+, pos \d+\)$")
+
+
 def spark_message(exc: Exception) -> str:
-    """The first line of a Spark parse or analysis error, without the SQLSTATE tail."""
+    """The first line of a Spark parse or analysis error, without the SQLSTATE tail (Spark 4) or the
+    position tail (Spark 3.5 ends a parse error's line with ``(line 1, pos 0)``): alike on every line."""
     java = getattr(exc, "java_exception", None)  # a Py4JJavaError: its Java cause says what went wrong
     text = str(java.toString()) if java is not None else str(exc).strip()
     text = text.splitlines()[0] if text else type(exc).__name__
-    return text.split(" SQLSTATE")[0].strip()
+    return _POSITION.sub("", text.split(" SQLSTATE")[0]).strip()
