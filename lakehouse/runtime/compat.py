@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import re
 from typing import TYPE_CHECKING, Any
+
+from lakehouse.spec.platform import line_of
+from lakehouse.table.lineage import commit_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -64,8 +66,6 @@ _LEGACY_PARAMETERS = "spark.sql.legacy.parameterSubstitution.constantsOnly"
 
 def parameterized_sql(spark: "SparkSession", text: str, args: dict[str, Any]) -> "DataFrame":
     """``spark.sql(text, args=args)``, analysed, with ``args`` bound where a constant may stand on every line."""
-    from lakehouse.table.lineage import commit_conf
-
     if _line(spark.version) < PARSER_BINDS_PARAMETERS_SINCE:
         return spark.sql(text, args=args)
     with commit_conf(spark, {_LEGACY_PARAMETERS: "true"}):
@@ -73,8 +73,8 @@ def parameterized_sql(spark: "SparkSession", text: str, args: dict[str, Any]) ->
 
 
 def _line(version: str) -> tuple[int, ...]:
-    """``"4.2.0"`` -> ``(4, 2)``."""
-    return tuple(int(n) for n in re.findall(r"\d+", version)[:2])
+    """``"4.2.0"`` -> ``(4, 2)`` (:func:`lakehouse.spec.platform.line_of`, as numbers to compare)."""
+    return tuple(int(n) for n in line_of(version).split("."))
 
 
 def runtime_confs(spark: "SparkSession") -> dict[str, str]:

@@ -138,7 +138,7 @@ def checked(folder: Path, coordinates: Sequence[str]) -> list[Path] | None:
     with their recorded sizes; None otherwise."""
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        current = marker["coordinates"] == list(coordinates) and "layout" in marker and marker["layout"] == LAYOUT
+        current = marker["coordinates"] == list(coordinates) and marker.get("layout") == LAYOUT
         sizes = marker["jars"] if current else {}
         jars = [folder / name for name in sorted(sizes)]
         if jars and all(sizes[jar.name] > 0 and jar.stat().st_size == sizes[jar.name] for jar in jars):
